@@ -1,0 +1,1 @@
+"""kapcare: practice software for ketamine-assisted psychotherapy programs."""

@@ -1,0 +1,65 @@
+"""The JSON API at /api/v1 (django-ninja; OpenAPI at /api/v1/openapi.json)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as SchemaValidationError
+
+from kapcare.accounts.api import router as accounts_router
+from kapcare.accounts.api_auth import ApiTokenBearer, ApiTokenHeader, StaffSession
+from kapcare.clients.api import router as clients_router
+from kapcare.clients.services import PossibleDuplicate
+from kapcare.core import api_errors
+
+api = NinjaAPI(
+    title="kapcare API",
+    version="1",
+    description=(
+        "Authenticate with the browser session (CSRF token on writes) or a personal API token "
+        "sent as `Authorization: Bearer kc_…`. Errors are "
+        '`{"errors": [{"field", "rule", "message"}]}`.'
+    ),
+    auth=[StaffSession(), ApiTokenBearer(), ApiTokenHeader()],
+    urls_namespace="api-v1",
+    docs_url=None,
+)
+api.add_router("", accounts_router)
+api.add_router("/clients", clients_router)
+
+
+def _errors(request: HttpRequest, items: list[dict[str, object]], status: int) -> HttpResponse:
+    return api.create_response(request, {"errors": items}, status=status)
+
+
+@api.exception_handler(SchemaValidationError)
+def schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
+    return _errors(request, api_errors.from_schema(list(exc.errors)), 422)
+
+
+@api.exception_handler(PossibleDuplicate)
+def duplicate_error(request: HttpRequest, exc: PossibleDuplicate) -> HttpResponse:
+    return _errors(request, api_errors.from_django(exc), 409)
+
+
+@api.exception_handler(ValidationError)
+def rule_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    return _errors(request, api_errors.from_django(exc), 400)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _errors(request, [api_errors.error_item(None, "not_found", "Not found.")], 404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    message = "Sign in, or send a valid API token as 'Authorization: Bearer kc_…'."
+    return _errors(request, [api_errors.error_item(None, "unauthenticated", message)], 401)
+
+
+@api.exception_handler(PermissionDenied)
+def forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return _errors(request, [api_errors.error_item(None, "forbidden", str(exc))], 403)

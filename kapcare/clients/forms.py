@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import decimal
+
+from django import forms
+from django.forms.models import fields_for_model
+
+from kapcare.accounts.models import User
+from kapcare.clients.models import CareTeamRole, Client, ClientStatus
+from kapcare.clients.selectors import assignable_staff, clinicians
+from kapcare.clients.services import CLIENT_FIELDS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(format="%Y-%m-%d", **kwargs)  # type: ignore[arg-type]
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    """Staff picked by public id, labelled with name and title."""
+
+    def __init__(self, queryset: object, **kwargs: object) -> None:
+        super().__init__(queryset, to_field_name="public_id", **kwargs)  # type: ignore[arg-type]
+
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
+
+
+class ClientForm(forms.Form):
+    """The client's own fields, built from the model. A plain form on purpose: the service's
+    full_clean is the one place every rule is checked (for pages, API and CLI alike), and the
+    page shows those errors on the fields they name."""
+
+    base_fields = fields_for_model(
+        Client,
+        fields=CLIENT_FIELDS,
+        widgets={
+            "date_of_birth": DateInput(),
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "access_needs": forms.Textarea(attrs={"rows": 3}),
+        },
+    )
+
+    @classmethod
+    def initial_from(cls, client: Client) -> dict[str, object]:
+        return {name: getattr(client, name) for name in CLIENT_FIELDS}
+
+
+class ClientCreateForm(ClientForm):
+    primary_therapist = StaffChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Not assigned yet"
+    )
+    prescriber = StaffChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Not assigned yet"
+    )
+    acknowledge_duplicate = forms.BooleanField(
+        label="This is a different person from the existing record",
+        required=False,
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["primary_therapist"].queryset = assignable_staff("is_therapist")  # type: ignore[attr-defined]
+        self.fields["prescriber"].queryset = assignable_staff("is_prescriber")  # type: ignore[attr-defined]
+
+
+class ClientSearchForm(forms.Form):
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=100,
+        help_text="Name, or date of birth as YYYY-MM-DD or MM/DD/YYYY",
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *ClientStatus.choices], required=False)
+    clinician = StaffChoiceField(
+        queryset=User.objects.none(), required=False, empty_label="Any clinician"
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["clinician"].queryset = clinicians()  # type: ignore[attr-defined]
+
+
+class CareTeamAddForm(forms.Form):
+    staff = StaffChoiceField(queryset=User.objects.none(), label="Staff member")
+    role = forms.ChoiceField(choices=CareTeamRole.choices, label="Place on the team")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["staff"].queryset = User.objects.filter(is_active=True)  # type: ignore[attr-defined]
+
+
+KG_PER_LB = decimal.Decimal("0.45359237")
+
+
+class WeightForm(forms.Form):
+    measured_on = forms.DateField(label="Date", widget=DateInput())
+    weight = forms.DecimalField(max_digits=6, decimal_places=1, min_value=0)
+    unit = forms.ChoiceField(choices=[("kg", "kg"), ("lb", "lb")], initial="kg")
+    note = forms.CharField(max_length=200, required=False)
+
+    def weight_kg(self) -> decimal.Decimal:
+        weight: decimal.Decimal = self.cleaned_data["weight"]
+        if self.cleaned_data["unit"] == "lb":
+            weight = weight * KG_PER_LB
+        return weight.quantize(decimal.Decimal("0.1"))
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ClientStatus.choices, label="New status")
+    reason = forms.CharField(max_length=300, required=False, help_text="Required when discharging.")

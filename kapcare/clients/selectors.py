@@ -1,0 +1,155 @@
+"""Reads of client data for pages and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from kapcare.accounts.models import User
+from kapcare.clients.access import visible_clients
+from kapcare.clients.models import CareTeamMember, Client, ClientStatus
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
+
+
+def parse_search_date(text: str) -> dt.date | None:
+    """A date of birth typed into the search box (2001-04-30 or 04/30/2001), or None."""
+    cleaned = text.strip()
+    if not re.fullmatch(r"[0-9/\-]{8,10}", cleaned):
+        return None
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(cleaned, fmt).date()  # noqa: DTZ007 (a date, no time)
+        except ValueError:
+            continue
+    return None
+
+
+@dataclass(frozen=True)
+class ClientFilters:
+    query: str = ""
+    status: str = ""
+    clinician: User | None = None
+
+
+def active_care_team() -> Prefetch:
+    return Prefetch(
+        "care_team",
+        queryset=CareTeamMember.objects.filter(ended_at__isnull=True).select_related("staff"),
+        to_attr="active_team",
+    )
+
+
+def client_list(user: User, filters: ClientFilters) -> QuerySet[Client]:
+    """Clients the user may see, narrowed by search text, status and clinician."""
+    clients = visible_clients(user)
+    query = filters.query.strip()
+    if query:
+        born = parse_search_date(query)
+        if born is not None:
+            clients = clients.filter(date_of_birth=born)
+        else:
+            for word in query.split()[:4]:
+                clients = clients.filter(
+                    Q(legal_given_names__icontains=word)
+                    | Q(legal_family_name__icontains=word)
+                    | Q(preferred_name__icontains=word)
+                )
+    if filters.status in ClientStatus.values:
+        clients = clients.filter(status=filters.status)
+    if filters.clinician is not None:
+        clients = clients.filter(
+            Exists(
+                CareTeamMember.objects.filter(
+                    client=OuterRef("pk"), staff=filters.clinician, ended_at__isnull=True
+                )
+            )
+        )
+    return clients.prefetch_related(active_care_team())
+
+
+def possible_duplicates(
+    *, legal_given_names: str, legal_family_name: str, date_of_birth: dt.date
+) -> QuerySet[Client]:
+    """Existing clients with the same legal name and date of birth, across the whole practice:
+    a duplicate must be caught even when its record belongs to another care team."""
+    return Client.objects.filter(
+        legal_given_names__iexact=legal_given_names.strip(),
+        legal_family_name__iexact=legal_family_name.strip(),
+        date_of_birth=date_of_birth,
+    )
+
+
+def chart(client: Client) -> Client:
+    """The client with everything the chart page shows, in a fixed number of queries."""
+    return (
+        Client.objects.filter(pk=client.pk)
+        .prefetch_related(
+            active_care_team(),
+            "weights",
+            Prefetch(
+                "status_changes",
+                queryset=client.status_changes.model.objects.select_related("changed_by"),
+            ),
+            Prefetch(
+                "care_team",
+                queryset=CareTeamMember.objects.select_related("staff"),
+                to_attr="all_team",
+            ),
+        )
+        .get()
+    )
+
+
+def assignable_staff(role_field: str) -> QuerySet[User]:
+    return User.objects.filter(is_active=True, **{role_field: True}).order_by(
+        "last_name", "first_name"
+    )
+
+
+def clinicians() -> QuerySet[User]:
+    """Active staff who can hold a clinical place on a care team."""
+    return User.objects.filter(is_active=True).filter(
+        Q(is_therapist=True) | Q(is_prescriber=True) | Q(is_nurse=True)
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    kind: str
+    text: str
+    by: str
+
+
+def chart_timeline(client: Client) -> list[TimelineEntry]:
+    """What has happened to the client, newest first, from data `chart()` already loaded.
+
+    Later features (screening, sessions, measures) add their own entries here.
+    """
+    entries: list[TimelineEntry] = []
+    for change in client.status_changes.all():
+        label = ClientStatus(change.to_status).label
+        text = f"Status: {label}" + (f" ({change.reason})" if change.reason else "")
+        entries.append(TimelineEntry(change.changed_at, "status", text, _name(change.changed_by)))
+    for member in getattr(client, "all_team", []):
+        role = member.get_role_display()
+        entries.append(
+            TimelineEntry(member.started_at, "care_team", f"{member.staff} joined as {role}", "")
+        )
+        if member.ended_at is not None:
+            entries.append(
+                TimelineEntry(member.ended_at, "care_team", f"{member.staff} left the team", "")
+            )
+    for weight in client.weights.all():
+        when = dt.datetime.combine(weight.measured_on, dt.time(12), tzinfo=dt.UTC)
+        entries.append(TimelineEntry(when, "weight", f"Weight {weight.weight_kg} kg", ""))
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries
+
+
+def _name(user: User | None) -> str:
+    return str(user) if user is not None else ""

@@ -1,0 +1,247 @@
+"""Client pages. Every client-scoped view starts from access_client/open_chart (habit 3)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from kapcare.accounts.models import User
+from kapcare.clients import services
+from kapcare.clients.access import access_client, open_chart
+from kapcare.clients.forms import (
+    CareTeamAddForm,
+    ClientCreateForm,
+    ClientForm,
+    ClientSearchForm,
+    StatusForm,
+    WeightForm,
+)
+from kapcare.clients.models import CareTeamRole, Client
+from kapcare.clients.selectors import ClientFilters, chart, chart_timeline, client_list
+from kapcare.core import audit
+from kapcare.core.forms import add_service_errors
+from kapcare.core.models import AuditEvent
+from kapcare.core.time import practice_today
+from kapcare.core.views import is_htmx, practice_admin_required, staff_user
+
+
+@require_GET
+def client_list_view(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    form = ClientSearchForm(request.GET)
+    filters = ClientFilters()
+    if form.is_valid():
+        filters = ClientFilters(
+            query=form.cleaned_data["q"],
+            status=form.cleaned_data["status"],
+            clinician=form.cleaned_data["clinician"],
+        )
+    paginator = Paginator(client_list(user, filters), settings.CLIENT_LIST_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    audit.record_read(
+        actor=user,
+        action="client.list",
+        subject_type="client",
+        detail={
+            "query": filters.query,
+            "status": filters.status,
+            "clinician": str(filters.clinician.public_id) if filters.clinician else "",
+            "page": page.number,
+            "shown": len(page.object_list),
+        },
+    )
+    query_string = request.GET.copy()
+    query_string.pop("page", None)
+    context = {"form": form, "page": page, "query_string": query_string.urlencode()}
+    template = "clients/list.html#results" if is_htmx(request) else "clients/list.html"
+    return render(request, template, context)
+
+
+@require_http_methods(["GET", "POST"])
+def client_create_view(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    form = ClientCreateForm(request.POST or None)
+    duplicate = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        team: list[tuple[User, str]] = []
+        if data.get("primary_therapist"):
+            team.append((data["primary_therapist"], CareTeamRole.PRIMARY_THERAPIST))
+        if data.get("prescriber") and data["prescriber"] != data.get("primary_therapist"):
+            team.append((data["prescriber"], CareTeamRole.PRESCRIBER))
+        try:
+            client = services.client_create(
+                actor=user,
+                fields={name: data[name] for name in services.CLIENT_FIELDS},
+                care_team=team,
+                acknowledge_duplicate=data["acknowledge_duplicate"],
+            )
+        except services.PossibleDuplicate as error:
+            duplicate = True
+            add_service_errors(form, error)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{client.display_name} was added.")
+            if user.is_practice_admin or client.care_team.filter(staff=user).exists():
+                return redirect("clients:chart", client_id=client.public_id)
+            return redirect("clients:list")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "clients/create.html", {"form": form, "duplicate": duplicate}, status=status
+    )
+
+
+def _chart_context(client: Client, **forms: object) -> dict[str, object]:
+    context: dict[str, object] = {
+        "client": client,
+        "timeline": chart_timeline(client),
+        "care_team_form": CareTeamAddForm(),
+        "weight_form": WeightForm(initial={"measured_on": practice_today()}),
+        "status_form": StatusForm(initial={"status": client.status}),
+        "latest_weight": next(iter(client.weights.all()), None),
+    }
+    context.update(forms)
+    return context
+
+
+@require_GET
+def client_chart_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    client = chart(open_chart(staff_user(request), client_id))
+    return render(request, "clients/chart.html", _chart_context(client))
+
+
+@require_http_methods(["GET", "POST"])
+def client_edit_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    client = access_client(user, client_id, write=True)
+    form = ClientForm(request.POST or None, initial=ClientForm.initial_from(client))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.client_update(actor=user, client=client, changes=form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Details saved.")
+            return redirect("clients:chart", client_id=client.public_id)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "clients/edit.html", {"client": client, "form": form}, status=status)
+
+
+def _chart_with_errors(request: HttpRequest, client_id: uuid.UUID, **forms: object) -> HttpResponse:
+    """Re-show the chart with a failed form in place, so the message sits beside the field."""
+    client = chart(access_client(staff_user(request), client_id))
+    return render(request, "clients/chart.html", _chart_context(client, **forms), status=400)
+
+
+@require_POST
+def care_team_add_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    client = access_client(user, client_id, write=True)
+    form = CareTeamAddForm(request.POST)
+    if form.is_valid():
+        try:
+            member = services.care_team_add(
+                actor=user,
+                client=client,
+                staff=form.cleaned_data["staff"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{member.staff} joined the care team.")
+            return redirect("clients:chart", client_id=client.public_id)
+    return _chart_with_errors(request, client_id, care_team_form=form)
+
+
+@require_POST
+def care_team_end_view(
+    request: HttpRequest, client_id: uuid.UUID, member_id: uuid.UUID
+) -> HttpResponse:
+    user = staff_user(request)
+    client = access_client(user, client_id, write=True)
+    member = get_object_or_404(client.care_team.select_related("staff"), public_id=member_id)
+    try:
+        services.care_team_end(actor=user, member=member)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{member.staff} left the care team.")
+    if member.staff_id == user.pk and not user.is_practice_admin:
+        return redirect("clients:list")
+    return redirect("clients:chart", client_id=client.public_id)
+
+
+@require_POST
+def weight_add_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    client = access_client(user, client_id, write=True)
+    form = WeightForm(request.POST)
+    if form.is_valid():
+        try:
+            services.weight_record(
+                actor=user,
+                client=client,
+                measured_on=form.cleaned_data["measured_on"],
+                weight_kg=form.weight_kg(),
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+            if "weight_kg" in getattr(error, "error_dict", {}):
+                form.add_error("weight", " ".join(error.message_dict["weight_kg"]))
+        else:
+            messages.success(request, "Weight recorded.")
+            return redirect("clients:chart", client_id=client.public_id)
+    return _chart_with_errors(request, client_id, weight_form=form)
+
+
+@require_POST
+def status_change_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    client = access_client(user, client_id, write=True)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.client_change_status(
+                actor=user,
+                client=client,
+                status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Status changed to {client.get_status_display()}.")
+            return redirect("clients:chart", client_id=client.public_id)
+    return _chart_with_errors(request, client_id, status_form=form)
+
+
+@require_GET
+@practice_admin_required
+def client_audit_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    client = access_client(user, client_id)
+    events = Paginator(
+        AuditEvent.objects.filter(client_public_id=client.public_id).select_related("actor"), 50
+    ).get_page(request.GET.get("page"))
+    audit.record_read(
+        actor=user,
+        action="audit.read",
+        subject_type="client",
+        subject_public_id=client.public_id,
+        client_public_id=client.public_id,
+    )
+    return render(
+        request,
+        "clients/audit.html",
+        {"client": client, "events": events, "title": f"Audit log: {client.display_name}"},
+    )

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Show a service's ValidationError on the form: on the named field where the form has it,
+    otherwise at the top of the form (so no message is ever lost)."""
+    if hasattr(error, "error_dict"):
+        for field, messages in error.message_dict.items():
+            target = field if field in form.fields else None
+            for message in messages:
+                form.add_error(target, message if target else f"{field}: {message}")
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

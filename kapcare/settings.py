@@ -1,0 +1,255 @@
+"""Settings for kapcare, read from the environment (KAPCARE_*, DATABASE_URL).
+
+Every value a deployment may change comes from an environment variable with a safe default;
+docs/deployment.md lists them. Dangerous combinations are caught by system checks in
+kapcare.core.checks, which `kapcare serve` runs before it starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.utils.csp import CSP
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+# A value that is never acceptable as a production secret; the system check kapcare.E001 refuses it.
+PLACEHOLDER_SECRET_KEY = "kapcare-insecure-placeholder-secret-key-do-not-use-in-production"  # noqa: S105
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{name} must be one of 1/0, true/false, yes/no, on/off; got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number; got {raw!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+DEBUG = env_bool("KAPCARE_DEBUG", False)
+SECRET_KEY = env_str("KAPCARE_SECRET_KEY") or PLACEHOLDER_SECRET_KEY
+DATA_DIR = Path(env_str("KAPCARE_DATA_DIR") or BASE_DIR / "var")
+
+ALLOWED_HOSTS = env_list("KAPCARE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("KAPCARE_CSRF_TRUSTED_ORIGINS", [])
+
+# Served over HTTPS (TLS ends at the reverse proxy). Off only for a local demo on 127.0.0.1.
+HTTPS = env_bool("KAPCARE_HTTPS", not DEBUG)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("KAPCARE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("KAPCARE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "axes",
+    "django_tasks_db",
+    "kapcare.core",
+    "kapcare.accounts",
+    "kapcare.clients",
+    "kapcare.synthetic",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kapcare.accounts.middleware.IdleTimeoutMiddleware",
+    "kapcare.accounts.middleware.LoginRequiredMiddleware",
+    "kapcare.core.middleware.RequestContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "kapcare.urls"
+WSGI_APPLICATION = "kapcare.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "kapcare" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.csp",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "kapcare.core.context_processors.practice",
+            ],
+        },
+    },
+]
+
+# Database: PostgreSQL in production (DATABASE_URL), an SQLite file under the data directory
+# otherwise. WAL + IMMEDIATE transactions let the web server and the worker share the file.
+SQLITE_PATH = DATA_DIR / "kapcare.sqlite3"
+if env_str("DATABASE_URL"):
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL"), conn_max_age=60, conn_health_checks=True
+        )
+    }
+else:
+    # The embedded default keeps its file in the data directory, made on first use.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(SQLITE_PATH),
+            "OPTIONS": {
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "accounts:login"
+
+# Sessions end after this many idle minutes (a practice setting; 15 is the default).
+SESSION_IDLE_MINUTES = env_int("KAPCARE_SESSION_IDLE_MINUTES", 15)
+# A hard ceiling on any session, idle or not: one working day.
+SESSION_COOKIE_AGE = env_int("KAPCARE_SESSION_MAX_HOURS", 12) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Login throttling (django-axes): lock a username from one address after repeated failures.
+AXES_FAILURE_LIMIT = env_int("KAPCARE_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("KAPCARE_LOGIN_LOCKOUT_MINUTES", 15) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_VERBOSE = False
+AXES_IPWARE_PROXY_COUNT = env_int("KAPCARE_PROXY_COUNT", 0) or None
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("KAPCARE_TIME_ZONE") or "UTC"
+USE_I18N = True
+USE_TZ = True
+PRACTICE_NAME = env_str("KAPCARE_PRACTICE_NAME") or "kapcare"
+
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env_str("KAPCARE_STATIC_ROOT") or DATA_DIR / "static")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Content Security Policy: nothing inline, nothing from elsewhere.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "font-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+EMAIL_BACKEND = env_str("KAPCARE_EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = env_str("KAPCARE_EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("KAPCARE_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("KAPCARE_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("KAPCARE_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("KAPCARE_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("KAPCARE_EMAIL_FROM") or "kapcare@localhost"
+
+# Application logs carry no PHI: no request bodies, and query strings (which can hold a searched
+# name) are cut from every request line before it is written.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"no_query_strings": {"()": "kapcare.core.logging.StripQueryStrings"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_query_strings"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env_str("KAPCARE_LOG_LEVEL") or "INFO"},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+    },
+}
+
+NINJA_PAGINATION_PER_PAGE = 25
+CLIENT_LIST_PAGE_SIZE = 25

@@ -1,0 +1,23 @@
+"""Test settings: the production settings with test-only speed-ups and no external effects."""
+
+from kapcare.settings import *  # noqa: F403
+from kapcare.settings import PASSWORD_HASHERS
+
+# Argon2 stays available (tests assert it is the production hasher) but a cheap hasher goes
+# first so that factories creating hundreds of staff users stay fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PASSWORD_HASHERS]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+HTTPS = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_SSL_REDIRECT = False
+SECRET_KEY = "kapcare-test-secret-key-not-for-production-0123456789abcdefghijklmnop"  # noqa: S105
+# Serve static files from the apps' folders (no collectstatic before tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405

@@ -1,0 +1,83 @@
+"""The demo practice that `./run` starts with: one account per role and synthetic clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from kapcare.accounts.models import Role, User
+from kapcare.accounts.services import staff_create
+from kapcare.clients.models import Client
+from kapcare.synthetic.generator import GeneratedCounts, PracticeStaff, generate_clients
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    first_name: str
+    last_name: str
+    title: str
+    roles: tuple[Role, ...]
+    credential: str = ""
+    licence: str = ""
+
+
+DEMO_STAFF = [
+    DemoPerson("admin", "Morgan", "Lee", "", (Role.PRACTICE_ADMIN,)),
+    DemoPerson("therapist", "Avery", "Chen", "LMFT", (Role.THERAPIST,)),
+    DemoPerson("therapist2", "Jordan", "Rivera", "LCSW", (Role.THERAPIST,)),
+    DemoPerson("prescriber", "Samira", "Patel", "MD", (Role.PRESCRIBER,), "MD", "DEMO-MD-0001"),
+    DemoPerson(
+        "prescriber2", "Daniel", "Okafor", "PMHNP", (Role.PRESCRIBER,), "NP", "DEMO-NP-0002"
+    ),
+    DemoPerson("nurse", "Riley", "Brooks", "RN", (Role.NURSE,)),
+    DemoPerson("frontdesk", "Casey", "Nguyen", "", (Role.FRONT_DESK,)),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    password: str
+    name: str
+    roles: str
+
+
+class PracticeNotEmpty(Exception):
+    """The database already holds clients: the demo only fills an empty practice."""
+
+
+def create_demo_practice(
+    *, clients: int, seed: int, now: dt.datetime
+) -> tuple[list[DemoAccount], GeneratedCounts]:
+    if Client.objects.exists() or User.objects.exists():
+        raise PracticeNotEmpty(
+            "This database already has staff or clients; the demo practice is only created in an "
+            "empty database (./run --reset starts afresh)."
+        )
+    accounts: list[DemoAccount] = []
+    created: dict[str, User] = {}
+    for person in DEMO_STAFF:
+        user, password = staff_create(
+            actor=None,
+            username=person.username,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=f"{person.username}@kapcare.example.org",
+            roles=person.roles,
+            professional_title=person.title,
+            prescriber_credential=person.credential,
+            licence_number=person.licence,
+        )
+        created[person.username] = user
+        accounts.append(
+            DemoAccount(person.username, password, user.display_name, ", ".join(user.role_labels))
+        )
+    staff = PracticeStaff(
+        therapists=[created["therapist"], created["therapist2"]],
+        prescribers=[created["prescriber"], created["prescriber2"]],
+        nurses=[created["nurse"]],
+        front_desk=[created["frontdesk"]],
+    )
+    counts = generate_clients(staff=staff, count=clients, seed=seed, now=now)
+    return accounts, counts

@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from kapcare.api import api
+from kapcare.views import home_view
+
+urlpatterns = [
+    path("", home_view, name="home"),
+    path("accounts/", include("kapcare.accounts.urls")),
+    path("clients/", include("kapcare.clients.urls")),
+    path("api/v1/", api.urls),
+]
