@@ -222,12 +222,29 @@ SECURE_CSP = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
-EMAIL_BACKEND = env_str("KAPCARE_EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
-EMAIL_HOST = env_str("KAPCARE_EMAIL_HOST") or "localhost"
-EMAIL_PORT = env_int("KAPCARE_EMAIL_PORT", 25)
-EMAIL_HOST_USER = env_str("KAPCARE_EMAIL_USER")
-EMAIL_HOST_PASSWORD = env_str("KAPCARE_EMAIL_PASSWORD")
-EMAIL_USE_TLS = env_bool("KAPCARE_EMAIL_TLS", False)
+# Outgoing mail. The console backend (prints messages) is the default until a server is set.
+SMTP_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+MAIL_BACKEND = env_str("KAPCARE_EMAIL_BACKEND") or (
+    SMTP_BACKEND
+    if env_str("KAPCARE_EMAIL_HOST")
+    else "django.core.mail.backends.console.EmailBackend"
+)
+MAILERS = {
+    "default": {
+        "BACKEND": MAIL_BACKEND,
+        "OPTIONS": (
+            {
+                "host": env_str("KAPCARE_EMAIL_HOST") or "localhost",
+                "port": env_int("KAPCARE_EMAIL_PORT", 587),
+                "username": env_str("KAPCARE_EMAIL_USER"),
+                "password": env_str("KAPCARE_EMAIL_PASSWORD"),
+                "use_tls": env_bool("KAPCARE_EMAIL_TLS", True),
+            }
+            if MAIL_BACKEND == SMTP_BACKEND
+            else {}
+        ),
+    }
+}
 DEFAULT_FROM_EMAIL = env_str("KAPCARE_EMAIL_FROM") or "kapcare@localhost"
 
 # Application logs carry no PHI: no request bodies, and query strings (which can hold a searched

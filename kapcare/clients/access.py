@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
@@ -37,7 +38,7 @@ def access_client(user: User, public_id: uuid.UUID | str, *, write: bool = False
     """
     try:
         return visible_clients(user).get(public_id=public_id)
-    except (Client.DoesNotExist, ValueError) as missing:
+    except (Client.DoesNotExist, ValueError, ValidationError) as missing:
         raise Http404("No such client.") from missing
 
 

@@ -33,15 +33,25 @@ class ClientForm(forms.Form):
     full_clean is the one place every rule is checked (for pages, API and CLI alike), and the
     page shows those errors on the fields they name."""
 
-    base_fields = fields_for_model(
-        Client,
-        fields=CLIENT_FIELDS,
-        widgets={
-            "date_of_birth": DateInput(),
-            "address": forms.Textarea(attrs={"rows": 3}),
-            "access_needs": forms.Textarea(attrs={"rows": 3}),
-        },
-    )
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        model_fields = fields_for_model(
+            Client,
+            fields=CLIENT_FIELDS,
+            widgets={
+                "date_of_birth": DateInput(),
+                "address": forms.Textarea(attrs={"rows": 3}),
+                "access_needs": forms.Textarea(attrs={"rows": 3}),
+            },
+        )
+        for name, field in model_fields.items():
+            # The model's own rules (date of birth not in the future, phone shape) run on the
+            # form too, so every problem shows on the first submit. The service checks again.
+            field.validators = [
+                *field.validators,
+                *getattr(Client._meta.get_field(name), "_validators", []),
+            ]
+        self.fields = {**model_fields, **self.fields}
 
     @classmethod
     def initial_from(cls, client: Client) -> dict[str, object]:
@@ -61,7 +71,7 @@ class ClientCreateForm(ClientForm):
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["primary_therapist"].queryset = assignable_staff("is_therapist")  # type: ignore[attr-defined]
         self.fields["prescriber"].queryset = assignable_staff("is_prescriber")  # type: ignore[attr-defined]
 

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from kapcare.accounts.models import User
 from kapcare.clients.access import visible_clients
 from kapcare.clients.models import CareTeamMember, Client, ClientStatus
+from kapcare.core.time import practice_zone
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
 
@@ -123,6 +124,7 @@ class TimelineEntry:
     kind: str
     text: str
     by: str
+    date_only: bool = False
 
 
 def chart_timeline(client: Client) -> list[TimelineEntry]:
@@ -145,8 +147,11 @@ def chart_timeline(client: Client) -> list[TimelineEntry]:
                 TimelineEntry(member.ended_at, "care_team", f"{member.staff} left the team", "")
             )
     for weight in client.weights.all():
-        when = dt.datetime.combine(weight.measured_on, dt.time(12), tzinfo=dt.UTC)
-        entries.append(TimelineEntry(when, "weight", f"Weight {weight.weight_kg} kg", ""))
+        # A weight has a date but no time: it sorts at the end of its day and shows as a date.
+        when = dt.datetime.combine(weight.measured_on, dt.time(23, 59), tzinfo=practice_zone())
+        entries.append(
+            TimelineEntry(when, "weight", f"Weight {weight.weight_kg} kg", "", date_only=True)
+        )
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
 

@@ -25,6 +25,7 @@ from kapcare.clients.models import (
 )
 from kapcare.clients.selectors import possible_duplicates
 from kapcare.core import audit
+from kapcare.core.forms import field_error
 from kapcare.core.time import now
 
 # The fields of the record a care team edits directly (status has its own service).
@@ -87,17 +88,16 @@ def _own_care_team_role(actor: User, taken: set[str]) -> str | None:
 
 def _check_member(staff: User, role: str, field: str) -> None:
     if role not in CareTeamRole.values:
-        raise ValidationError({"role": f"Unknown care-team role {role!r}."}, code="invalid")
+        raise field_error("role", f"Unknown care-team role {role!r}.", "invalid")
     if not staff.is_active:
-        raise ValidationError({field: f"{staff} is not an active staff member."}, code="inactive")
+        raise field_error(field, f"{staff} is not an active staff member.", "inactive")
     needed = REQUIRED_STAFF_ROLE[role]
     if not staff.has_role(needed):
-        raise ValidationError(
-            {
-                field: f"{staff} cannot be {CareTeamRole(role).label.lower()}: that place needs "
-                f"the {needed.label.lower()} role."
-            },
-            code="wrong_role",
+        raise field_error(
+            field,
+            f"{staff} cannot be {CareTeamRole(role).label.lower()}: that place needs "
+            f"the {needed.label.lower()} role.",
+            "wrong_role",
         )
 
 
@@ -112,7 +112,9 @@ def client_create(
     practice admin (who sees every client anyway)."""
     unknown = set(fields) - set(CLIENT_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "Unknown field."))
+        raise ValidationError(
+            {name: ValidationError("Unknown field.", code="unknown_field") for name in unknown}
+        )
     client = Client(**{name: _clean_text(value) for name, value in fields.items()})
     client.created_by = client.updated_by = actor
     client.full_clean()
@@ -122,9 +124,11 @@ def client_create(
         _check_member(staff, role, "care_team")
     staff_ids = [staff.pk for staff, _ in team]
     if len(set(staff_ids)) != len(staff_ids):
-        raise ValidationError({"care_team": "A person can hold only one place on a care team."})
+        raise field_error(
+            "care_team", "A person can hold only one place on a care team.", "duplicate_member"
+        )
     if sum(role == CareTeamRole.PRIMARY_THERAPIST for _, role in team) > 1:
-        raise ValidationError({"care_team": "A client has one primary therapist."})
+        raise field_error("care_team", "A client has one primary therapist.", "unique")
     if not actor.is_practice_admin and actor.pk not in staff_ids:
         own_role = _own_care_team_role(actor, {role for _, role in team})
         if own_role is not None:
@@ -138,16 +142,14 @@ def client_create(
         ).order_by("created_at")
         first = existing.first()
         if first is not None:
+            message = (
+                f"A client named {client.legal_name}, born {client.date_of_birth:%Y-%m-%d}, is "
+                f"already on record (added {first.created_at:%Y-%m-%d}). Check that this is not "
+                "the same person; if it is a different person, confirm that to create a separate "
+                "record."
+            )
             raise PossibleDuplicate(
-                {
-                    "acknowledge_duplicate": (
-                        f"A client named {client.legal_name}, born {client.date_of_birth:%Y-%m-%d}"
-                        f", is already on record (added {first.created_at:%Y-%m-%d}). Check that "
-                        "this is not the same person; if it is a different person, confirm that "
-                        "to create a separate record."
-                    )
-                },
-                code="possible_duplicate",
+                {"acknowledge_duplicate": ValidationError(message, code="possible_duplicate")}
             )
 
     with transaction.atomic():
@@ -172,7 +174,12 @@ def client_create(
 def client_update(*, actor: User, client: Client, changes: Mapping[str, Any]) -> Client:
     unknown = set(changes) - set(CLIENT_FIELDS)
     if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+        raise ValidationError(
+            {
+                name: ValidationError("This field cannot be changed here.", code="not_editable")
+                for name in unknown
+            }
+        )
     before = audit.snapshot(client, CLIENT_FIELDS)
     for name, value in changes.items():
         setattr(client, name, _clean_text(value))
@@ -197,21 +204,16 @@ def client_update(*, actor: User, client: Client, changes: Mapping[str, Any]) ->
 
 def client_change_status(*, actor: User, client: Client, status: str, reason: str = "") -> Client:
     if status not in ClientStatus.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."}, code="invalid_choice")
+        raise field_error("status", f"Unknown status {status!r}.", "invalid_choice")
     reason = reason.strip()
     if status == client.status:
-        raise ValidationError(
-            {"status": f"The client is already {ClientStatus(status).label.lower()}."},
-            code="unchanged",
+        raise field_error(
+            "status", f"The client is already {ClientStatus(status).label.lower()}.", "unchanged"
         )
     if status == ClientStatus.DISCHARGED and not reason:
-        raise ValidationError(
-            {"reason": "Give a reason when discharging a client."}, code="required"
-        )
+        raise field_error("reason", "Give a reason when discharging a client.", "required")
     if len(reason) > 300:
-        raise ValidationError(
-            {"reason": "Keep the reason under 300 characters."}, code="max_length"
-        )
+        raise field_error("reason", "Keep the reason under 300 characters.", "max_length")
     previous = client.status
     with transaction.atomic():
         client.status = status
@@ -252,14 +254,13 @@ def _add_member(*, actor: User, client: Client, staff: User, role: str) -> CareT
 def care_team_add(*, actor: User, client: Client, staff: User, role: str) -> CareTeamMember:
     _check_member(staff, role, "staff")
     if client.care_team.filter(staff=staff, ended_at__isnull=True).exists():
-        raise ValidationError({"staff": f"{staff} is already on the care team."}, code="unique")
+        raise field_error("staff", f"{staff} is already on the care team.", "unique")
     if (
         role == CareTeamRole.PRIMARY_THERAPIST
         and client.care_team.filter(role=role, ended_at__isnull=True).exists()
     ):
-        raise ValidationError(
-            {"role": "The client already has a primary therapist; end that place first."},
-            code="unique",
+        raise field_error(
+            "role", "The client already has a primary therapist; end that place first.", "unique"
         )
     with transaction.atomic():
         return _add_member(actor=actor, client=client, staff=staff, role=role)
@@ -268,7 +269,7 @@ def care_team_add(*, actor: User, client: Client, staff: User, role: str) -> Car
 def care_team_end(*, actor: User, member: CareTeamMember) -> CareTeamMember:
     """Take someone off a care team. The row stays, with its end time, as history."""
     if member.ended_at is not None:
-        raise ValidationError({"member": "This place on the care team has already ended."})
+        raise field_error("member", "This place on the care team has already ended.", "ended")
     with transaction.atomic():
         member.ended_at = now()
         member.updated_by = actor

@@ -15,3 +15,12 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     else:
         for message in error.messages:
             form.add_error(None, message)
+
+
+def field_error(field: str, message: str, code: str) -> ValidationError:
+    """A ValidationError for one field that keeps its rule code.
+
+    (ValidationError({field: message}, code=...) silently drops the code for dict entries, and
+    the code is what the API reports as the rule that was broken.)
+    """
+    return ValidationError({field: ValidationError(message, code=code)})

@@ -62,7 +62,49 @@ ACCESS_NEEDS = [
     "Prefers afternoon appointments (childcare)",
     "Anxious in small rooms: offer the larger room when free",
 ]
-PRONOUNS = ["she/her", "he/him", "they/them", "she/they", "he/they", ""]
+NICKNAMES = {
+    "Alexander": "Alex",
+    "Anthony": "Tony",
+    "Benjamin": "Ben",
+    "Christopher": "Chris",
+    "Daniel": "Dan",
+    "Elizabeth": "Liz",
+    "Jennifer": "Jen",
+    "Jessica": "Jess",
+    "Joseph": "Joe",
+    "Katherine": "Kate",
+    "Margaret": "Maggie",
+    "Matthew": "Matt",
+    "Michael": "Mike",
+    "Nicholas": "Nick",
+    "Patricia": "Trish",
+    "Rebecca": "Becca",
+    "Robert": "Rob",
+    "Samantha": "Sam",
+    "Victoria": "Tori",
+    "William": "Will",
+}
+# (gender identity, pronouns, weight) by sex at birth: mostly cisgender, some trans and
+# non-binary people, and some records where nothing was asked yet.
+IDENTITIES: dict[str, list[tuple[str, str, int]]] = {
+    SexAtBirth.FEMALE: [
+        ("woman", "she/her", 60),
+        ("", "she/her", 25),
+        ("", "", 6),
+        ("non-binary", "they/them", 4),
+        ("woman", "she/they", 3),
+        ("man", "he/him", 2),
+    ],
+    SexAtBirth.MALE: [
+        ("man", "he/him", 60),
+        ("", "he/him", 25),
+        ("", "", 6),
+        ("non-binary", "they/them", 4),
+        ("man", "he/they", 3),
+        ("woman", "she/her", 2),
+    ],
+}
+OTHER_IDENTITIES = [("", "", 50), ("non-binary", "they/them", 30), ("woman", "she/her", 20)]
 RELATIONSHIPS = ["spouse", "partner", "parent", "sibling", "friend", "adult child"]
 
 
@@ -156,6 +198,8 @@ def _generate_batch(
             weights=[55, 42, 1, 2],
         )[0]
         given = fake.first_name_female() if sex == SexAtBirth.FEMALE else fake.first_name_male()
+        options = IDENTITIES.get(sex, OTHER_IDENTITIES)
+        identity, pronouns, _ = rng.choices(options, weights=[w for _, _, w in options])[0]
         family = fake.last_name()
         birth = now.date() - dt.timedelta(days=rng.randint(19 * 365, 78 * 365))
         path = _path_to(final, rng)
@@ -174,11 +218,11 @@ def _generate_batch(
             Client(
                 legal_given_names=given,
                 legal_family_name=family,
-                preferred_name=rng.choice(["", "", "", given[:3]]) if len(given) > 4 else "",
-                pronouns=rng.choice(PRONOUNS),
+                preferred_name=NICKNAMES.get(given, "") if rng.random() < 0.5 else "",
+                pronouns=pronouns,
                 date_of_birth=birth,
                 sex_at_birth=sex,
-                gender_identity=rng.choice(["", "", "", "woman", "man", "non-binary"]),
+                gender_identity=identity,
                 email=email,
                 phone=_fictional_phone(rng),
                 address=f"{fake.street_address()}\n{fake.city()}, {fake.state_abbr()} "

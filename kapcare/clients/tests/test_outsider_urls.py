@@ -1,0 +1,126 @@
+"""Every client-scoped URL, found from the URL configuration itself, denies an outsider with 404.
+
+New pages are covered automatically: any route with a `client_id` parameter is tried.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from kapcare.clients.models import CareTeamMember, Client
+from kapcare.core.models import AuditEvent
+from kapcare.testing.personas import Practice
+
+
+def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+def client_scoped_routes() -> list[str]:
+    routes = []
+    for route, _pattern in _walk(get_resolver().url_patterns):
+        if "client_id" in route:
+            routes.append(route)
+    return sorted(set(routes))
+
+
+def fill(route: str, client: Client, member: CareTeamMember) -> str:
+    path = "/" + route.lstrip("^").rstrip("$")
+    replacements = {
+        "<uuid:client_id>": str(client.public_id),
+        "{client_id}": str(client.public_id),
+        "<client_id>": str(client.public_id),
+        "<uuid:member_id>": str(member.public_id),
+    }
+    for placeholder, value in replacements.items():
+        path = path.replace(placeholder, value)
+    assert "<" not in path, f"unfilled parameter in {route}"
+    assert "{" not in path, f"unfilled parameter in {route}"
+    return path
+
+
+def test_the_sweep_finds_the_client_pages_and_api() -> None:
+    routes = client_scoped_routes()
+    # A guard that the sweep itself works: these must be among what it tries.
+    for expected in ("clients/<uuid:client_id>/", "clients/<uuid:client_id>/edit/"):
+        assert expected in routes
+    assert any(route.startswith("api/v1/") for route in routes)
+    assert len(routes) >= 8
+
+
+@pytest.mark.parametrize("who", ["outsider", "outsider_prescriber"])
+def test_every_client_url_is_404_for_staff_outside_the_care_team(
+    practice: Practice, who: str
+) -> None:
+    member = practice.client.care_team.get(staff=practice.nurse)
+    http = HttpClient()
+    http.force_login(getattr(practice, who))
+    before_client = Client.objects.values().get(pk=practice.client.pk)
+    before_events = set(
+        AuditEvent.objects.filter(client_public_id=practice.client.public_id).values_list(
+            "id", flat=True
+        )
+    )
+    for route in client_scoped_routes():
+        path = fill(route, practice.client, member)
+        statuses = {}
+        for method in ("get", "post", "patch"):
+            response = getattr(http, method)(path, data={}, content_type="application/json")
+            statuses[method] = response.status_code
+            # 405 (method not allowed) says nothing about the client; anything else but 404 would.
+            assert response.status_code in (404, 405), f"{method.upper()} {path}"
+        assert 404 in statuses.values(), f"{path}: no method reached the access check"
+    # Nothing changed and nothing was recorded against the client.
+    assert Client.objects.values().get(pk=practice.client.pk) == before_client
+    assert practice.client.care_team.filter(ended_at__isnull=True).count() == 4
+    after_events = set(
+        AuditEvent.objects.filter(client_public_id=practice.client.public_id).values_list(
+            "id", flat=True
+        )
+    )
+    assert after_events == before_events
+
+
+def test_every_client_url_is_404_for_a_client_that_does_not_exist(practice: Practice) -> None:
+    http = HttpClient()
+    http.force_login(practice.admin)
+    ghost = Client(public_id=uuid.uuid4())
+    member = CareTeamMember(public_id=uuid.uuid4())
+    for route in client_scoped_routes():
+        path = fill(route, ghost, member)
+        response = http.get(path)
+        assert response.status_code in (404, 405), f"GET {path}"
+
+
+def test_care_team_member_of_another_client_is_404(practice: Practice) -> None:
+    """A member id from one client's team cannot be used through another client's URL."""
+    other = Client.objects.exclude(pk=practice.client.pk).get()
+    foreign_member = other.care_team.first()
+    assert foreign_member is not None
+    http = HttpClient()
+    http.force_login(practice.admin)
+    path = f"/clients/{practice.client.public_id}/care-team/{foreign_member.public_id}/end/"
+    assert http.post(path).status_code == 404
+    foreign_member.refresh_from_db()
+    assert foreign_member.ended_at is None
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(practice: Practice) -> None:
+    http = HttpClient()
+    for route in client_scoped_routes():
+        path = fill(route, practice.client, practice.client.care_team.first())  # type: ignore[arg-type]
+        response = http.get(path)
+        if route.startswith("api/"):
+            assert response.status_code == 401, path
+        else:
+            assert response.status_code == 302, path
+            assert response["Location"].startswith("/accounts/login/")
