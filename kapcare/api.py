@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from kapcare.accounts.api import router as accounts_router
@@ -22,7 +22,9 @@ api = NinjaAPI(
         "sent as `Authorization: Bearer kc_…`. Errors are "
         '`{"errors": [{"field", "rule", "message"}]}`.'
     ),
-    auth=[StaffSession(), ApiTokenBearer(), ApiTokenHeader()],
+    # Tokens first: the session check enforces CSRF and refuses a write outright, which would
+    # stop a script holding a valid token before its token was looked at.
+    auth=[ApiTokenBearer(), ApiTokenHeader(), StaffSession()],
     urls_namespace="api-v1",
     docs_url=None,
 )
@@ -58,6 +60,12 @@ def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     message = "Sign in, or send a valid API token as 'Authorization: Bearer kc_…'."
     return _errors(request, [api_errors.error_item(None, "unauthenticated", message)], 401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    rule = "csrf" if "CSRF" in str(exc) else "http_error"
+    return _errors(request, [api_errors.error_item(None, rule, str(exc))], exc.status_code)
 
 
 @api.exception_handler(PermissionDenied)

@@ -9,15 +9,16 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from kapcare.accounts.api_auth import api_caller
 from kapcare.accounts.models import User
 from kapcare.clients import services
 from kapcare.clients.access import access_client, open_chart
-from kapcare.clients.models import Client
+from kapcare.clients.models import Client, ClientStatus
 from kapcare.clients.selectors import ClientFilters, active_care_team, client_list
 from kapcare.core import audit
+from kapcare.core.forms import field_error
 
 router = Router(tags=["clients"])
 
@@ -155,7 +156,13 @@ def list_clients(request: HttpRequest, filters: Query[ClientListQuery]) -> dict[
     if filters.clinician is not None:
         clinician = User.objects.filter(public_id=filters.clinician).first()
         if clinician is None:
-            raise ValidationError({"clinician": "No staff member has this id."}, code="unknown")
+            raise field_error("clinician", "No staff member has this id.", "unknown")
+    if filters.status and filters.status not in ClientStatus.values:
+        raise field_error(
+            "status",
+            f"Unknown status {filters.status!r}; use one of {', '.join(ClientStatus.values)}.",
+            "invalid_choice",
+        )
     query = ClientFilters(query=filters.q, status=filters.status, clinician=clinician)
     paginator = Paginator(client_list(user, query), settings.CLIENT_LIST_PAGE_SIZE)
     page = paginator.get_page(filters.page)
@@ -180,16 +187,17 @@ def _staff_for_team(members: list[CareTeamMemberIn]) -> list[tuple[User, str]]:
     for member in members:
         user = staff.get(member.staff_id)
         if user is None or not user.is_active:
-            raise ValidationError(
-                {"care_team": f"No active staff member has the id {member.staff_id}."},
-                code="unknown_staff",
+            raise field_error(
+                "care_team",
+                f"No active staff member has the id {member.staff_id}.",
+                "unknown_staff",
             )
         team.append((user, member.role))
     return team
 
 
 @router.post("", response={201: ClientOut}, summary="Create a client")
-def create_client(request: HttpRequest, payload: ClientIn) -> tuple[int, dict[str, object]]:
+def create_client(request: HttpRequest, payload: ClientIn) -> Status[dict[str, object]]:
     user = api_caller(request)
     fields = payload.dict(exclude={"care_team", "acknowledge_duplicate"})
     client = services.client_create(
@@ -198,7 +206,7 @@ def create_client(request: HttpRequest, payload: ClientIn) -> tuple[int, dict[st
         care_team=_staff_for_team(payload.care_team),
         acknowledge_duplicate=payload.acknowledge_duplicate,
     )
-    return 201, client_out(_with_team(client))
+    return Status(201, client_out(_with_team(client)))
 
 
 @router.get("/{client_id}", response=ClientOut, summary="One client's record")
@@ -216,9 +224,7 @@ def update_client(
     changes = payload.dict(exclude_unset=True)
     nulls = sorted(name for name, value in changes.items() if value is None)
     if nulls:
-        raise ValidationError(
-            dict.fromkeys(nulls, "This field cannot be null; send an empty string to clear it."),
-            code="null",
-        )
+        message = "This field cannot be null; send an empty string to clear it."
+        raise ValidationError({name: ValidationError(message, code="null") for name in nulls})
     services.client_update(actor=user, client=client, changes=changes)
     return client_out(_with_team(client))

@@ -139,14 +139,14 @@ def client_create(
             legal_given_names=client.legal_given_names,
             legal_family_name=client.legal_family_name,
             date_of_birth=client.date_of_birth,
-        ).order_by("created_at")
-        first = existing.first()
-        if first is not None:
+        )
+        if existing.exists():
+            # The existing record may belong to another care team: say that it exists (so a
+            # duplicate is not created) but nothing more about it.
             message = (
                 f"A client named {client.legal_name}, born {client.date_of_birth:%Y-%m-%d}, is "
-                f"already on record (added {first.created_at:%Y-%m-%d}). Check that this is not "
-                "the same person; if it is a different person, confirm that to create a separate "
-                "record."
+                "already on record. Check that this is not the same person (a practice admin can "
+                "look); if it is a different person, confirm that to create a separate record."
             )
             raise PossibleDuplicate(
                 {"acknowledge_duplicate": ValidationError(message, code="possible_duplicate")}

@@ -44,6 +44,7 @@ class Command(BaseCommand):
         path = Path(options["accounts_file"])
         path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(descriptor, 0o600)  # an existing file keeps its old mode without this
         with os.fdopen(descriptor, "w") as handle:
             handle.write("\n".join(lines) + "\n")
         self.stdout.write(
