@@ -54,7 +54,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 DEBUG = env_bool("KAPCARE_DEBUG", False)
 SECRET_KEY = env_str("KAPCARE_SECRET_KEY") or PLACEHOLDER_SECRET_KEY
-DATA_DIR = Path(env_str("KAPCARE_DATA_DIR") or BASE_DIR / "var")
+
+
+def default_data_dir() -> Path:
+    """./var in a source checkout; an installed package never writes inside itself."""
+    if (BASE_DIR / "manage.py").exists():
+        return BASE_DIR / "var"
+    data_home = env_str("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "kapcare"
+
+
+DATA_DIR = Path(env_str("KAPCARE_DATA_DIR") or default_data_dir())
 
 ALLOWED_HOSTS = env_list("KAPCARE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("KAPCARE_CSRF_TRUSTED_ORIGINS", [])

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from kapcare.accounts.models import User
@@ -13,7 +14,23 @@ from kapcare.accounts.services import api_token_authenticate
 
 
 class StaffSession(SessionAuth):
-    """The signed-in browser session (CSRF checked on writes)."""
+    """The signed-in browser session (CSRF checked on writes).
+
+    Only a signed-in request is checked: a script sending a token has no session, and must reach
+    the token authenticators below rather than fail the CSRF check (which ends authentication).
+    """
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if not (isinstance(user, User) and user.is_active):
+            return None
+        try:
+            return super().__call__(request)
+        except HttpError:
+            raise PermissionDenied(
+                "CSRF check failed: a signed-in browser sends its CSRF token (X-CSRFToken) "
+                "with every write."
+            ) from None
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)

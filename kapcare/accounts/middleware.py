@@ -8,9 +8,12 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.auth.views import redirect_to_login
+from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
+from kapcare.core.context import WorkContext, working_as
+from kapcare.core.middleware import client_ip
 from kapcare.core.time import now
 
 LAST_SEEN_KEY = "kapcare_last_seen"
@@ -30,14 +33,23 @@ class IdleTimeoutMiddleware:
             last_seen = request.session.get(LAST_SEEN_KEY)
             idle_limit = settings.SESSION_IDLE_MINUTES * 60
             if last_seen is not None and current - float(last_seen) > idle_limit:
-                logout(request)
-                if not request.path.startswith("/api/"):
-                    messages.info(
-                        request,
+                # This runs before RequestContextMiddleware and MessageMiddleware (it has to see
+                # the user before anything acts for them), so it sets the audit context of its
+                # sign-out and stores its notice itself.
+                api = request.path.startswith("/api/")
+                channel = "api" if api else "web"
+                with working_as(WorkContext(channel=channel, ip=client_ip(request))):
+                    logout(request)
+                if not api:
+                    response = redirect_to_login(request.get_full_path())
+                    notices = default_storage(request)
+                    notices.add(
+                        messages.INFO,
                         f"You were signed out after {settings.SESSION_IDLE_MINUTES} minutes "
                         "without activity. Sign in again to continue.",
                     )
-                    return redirect_to_login(request.get_full_path())
+                    notices.update(response)
+                    return response
             else:
                 request.session[LAST_SEEN_KEY] = current
         return self.get_response(request)

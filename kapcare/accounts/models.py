@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -69,6 +70,22 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def clean(self) -> None:
+        super().clean()
+        # The check constraint guards the database; this names the missing field for a person.
+        if self.is_prescriber:
+            errors: dict[str, ValidationError] = {}
+            if not self.prescriber_credential:
+                errors["prescriber_credential"] = ValidationError(
+                    "A prescriber needs a credential type (MD, DO, NP or PA).", code="required"
+                )
+            if not self.licence_number:
+                errors["licence_number"] = ValidationError(
+                    "A prescriber needs a licence number.", code="required"
+                )
+            if errors:
+                raise ValidationError(errors)
 
     @property
     def display_name(self) -> str:

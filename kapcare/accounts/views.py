@@ -167,15 +167,17 @@ def staff_edit_view(request: HttpRequest, staff_id: uuid.UUID) -> HttpResponse:
 def staff_audit_view(request: HttpRequest, staff_id: uuid.UUID) -> HttpResponse:
     admin = staff_user(request)
     staff = get_object_or_404(User, public_id=staff_id)
+    # Recorded before the page is counted: the page is fetched lazily, so a read recorded after
+    # the count would take a place on the page and push the oldest event off it.
+    audit.record_read(
+        actor=admin, action="audit.read", subject_type="staff", subject_public_id=staff.public_id
+    )
     events = Paginator(
         AuditEvent.objects.filter(
             Q(actor=staff) | Q(subject_public_id=staff.public_id)
         ).select_related("actor"),
         50,
     ).get_page(request.GET.get("page"))
-    audit.record_read(
-        actor=admin, action="audit.read", subject_type="staff", subject_public_id=staff.public_id
-    )
     return render(
         request,
         "accounts/staff_audit.html",

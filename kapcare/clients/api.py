@@ -170,7 +170,13 @@ def list_clients(request: HttpRequest, filters: Query[ClientListQuery]) -> dict[
         actor=user,
         action="client.list",
         subject_type="client",
-        detail={"query": filters.q, "status": filters.status, "page": page.number},
+        detail={
+            "query": filters.q,
+            "status": filters.status,
+            "clinician": str(filters.clinician) if filters.clinician else "",
+            "page": page.number,
+            "shown": len(page.object_list),
+        },
     )
     return {
         "count": paginator.count,

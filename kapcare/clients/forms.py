@@ -7,7 +7,7 @@ from django.forms.models import fields_for_model
 
 from kapcare.accounts.models import User
 from kapcare.clients.models import CareTeamRole, Client, ClientStatus
-from kapcare.clients.selectors import assignable_staff, clinicians
+from kapcare.clients.selectors import assignable_staff
 from kapcare.clients.services import CLIENT_FIELDS
 
 
@@ -90,7 +90,11 @@ class ClientSearchForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["clinician"].queryset = clinicians()  # type: ignore[attr-defined]
+        # Anyone can hold a place on a care team (front desk as coordinator), so anyone can be
+        # filtered by; clinicians come first in the list.
+        self.fields["clinician"].queryset = User.objects.filter(is_active=True).order_by(  # type: ignore[attr-defined]
+            "-is_therapist", "-is_prescriber", "-is_nurse", "last_name", "first_name"
+        )
 
 
 class CareTeamAddForm(forms.Form):

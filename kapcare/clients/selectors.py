@@ -111,13 +111,6 @@ def assignable_staff(role_field: str) -> QuerySet[User]:
     )
 
 
-def clinicians() -> QuerySet[User]:
-    """Active staff who can hold a clinical place on a care team."""
-    return User.objects.filter(is_active=True).filter(
-        Q(is_therapist=True) | Q(is_prescriber=True) | Q(is_nurse=True)
-    )
-
-
 @dataclass(frozen=True)
 class TimelineEntry:
     at: dt.datetime

@@ -36,13 +36,15 @@ from kapcare.core.views import is_htmx, practice_admin_required, staff_user
 def client_list_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     form = ClientSearchForm(request.GET)
-    filters = ClientFilters()
-    if form.is_valid():
-        filters = ClientFilters(
-            query=form.cleaned_data["q"],
-            status=form.cleaned_data["status"],
-            clinician=form.cleaned_data["clinician"],
-        )
+    form.is_valid()
+    # A filter that does not validate (an old link, a hand-edited URL) is dropped on its own;
+    # the others still apply.
+    valid = form.cleaned_data
+    filters = ClientFilters(
+        query=valid.get("q", ""),
+        status=valid.get("status", ""),
+        clinician=valid.get("clinician"),
+    )
     paginator = Paginator(client_list(user, filters), settings.CLIENT_LIST_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     audit.record_read(
@@ -121,6 +123,8 @@ def client_chart_view(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def client_edit_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
+    if request.method == "GET":
+        open_chart(user, client_id, view="edit")  # the edit form shows the whole record
     client = access_client(user, client_id, write=True)
     form = ClientForm(request.POST or None, initial=ClientForm.initial_from(client))
     if request.method == "POST" and form.is_valid():
@@ -137,7 +141,7 @@ def client_edit_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
 
 def _chart_with_errors(request: HttpRequest, client_id: uuid.UUID, **forms: object) -> HttpResponse:
     """Re-show the chart with a failed form in place, so the message sits beside the field."""
-    client = chart(access_client(staff_user(request), client_id))
+    client = chart(open_chart(staff_user(request), client_id))
     return render(request, "clients/chart.html", _chart_context(client, **forms), status=400)
 
 
@@ -230,9 +234,7 @@ def status_change_view(request: HttpRequest, client_id: uuid.UUID) -> HttpRespon
 def client_audit_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     client = access_client(user, client_id)
-    events = Paginator(
-        AuditEvent.objects.filter(client_public_id=client.public_id).select_related("actor"), 50
-    ).get_page(request.GET.get("page"))
+    # Recorded before the page is built, so the listing includes this look at it.
     audit.record_read(
         actor=user,
         action="audit.read",
@@ -240,6 +242,9 @@ def client_audit_view(request: HttpRequest, client_id: uuid.UUID) -> HttpRespons
         subject_public_id=client.public_id,
         client_public_id=client.public_id,
     )
+    events = Paginator(
+        AuditEvent.objects.filter(client_public_id=client.public_id).select_related("actor"), 50
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "clients/audit.html",

@@ -6,11 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import Error, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 
 def secret_key_problem() -> str | None:
     """Why the configured secret key is unfit for production, or None when it is fine."""
-    key = settings.SECRET_KEY
+    try:
+        key = settings.SECRET_KEY
+    except ImproperlyConfigured:  # Django refuses to hand out an empty key at all
+        return "KAPCARE_SECRET_KEY is not set"
     if not key or key == settings.PLACEHOLDER_SECRET_KEY:
         return "KAPCARE_SECRET_KEY is not set"
     if len(key) < 50 or len(set(key)) < 5:

@@ -255,7 +255,17 @@ def test_list_is_audited(practice: Practice, api: Callable[..., Api]) -> None:
     event = AuditEvent.objects.get(action="client.list")
     assert event.actor == practice.therapist
     assert event.channel == "api"
-    assert event.detail == {"query": "Quin", "status": "inquiry", "page": 1}
+    assert event.detail == {
+        "query": "Quin",
+        "status": "inquiry",
+        "clinician": "",
+        "page": 1,
+        "shown": 1,
+    }
+    api(practice.admin).get("/clients", {"clinician": str(practice.therapist.public_id)})
+    by_clinician = AuditEvent.objects.filter(action="client.list").latest("id")
+    assert by_clinician.detail is not None
+    assert by_clinician.detail["clinician"] == str(practice.therapist.public_id)
 
 
 @pytest.fixture

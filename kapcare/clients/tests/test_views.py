@@ -73,6 +73,17 @@ class TestList:
         by_outsider = http.get("/clients/", {"clinician": str(practice.outsider.public_id)})
         assert sorted(names(by_outsider)) == ["Active", "Person"]
 
+    def test_an_invalid_filter_does_not_drop_the_others(self, practice: Practice) -> None:
+        http = signed_in(practice.admin)
+        response = http.get("/clients/", {"q": "quinlan", "status": "no-such-status"})
+        assert names(response) == ["Quinlan"]
+
+    def test_front_desk_can_filter_by_themselves(self, practice: Practice) -> None:
+        http = signed_in(practice.front_desk)
+        response = http.get("/clients/", {"clinician": str(practice.front_desk.public_id)})
+        assert names(response) == ["Quinlan"]
+        assert response.context["form"].is_valid()
+
     def test_pagination(self, practice: Practice) -> None:
         for index in range(30):
             make_member(
@@ -162,9 +173,24 @@ class TestChart:
     def test_admin_only_audit_page(self, practice: Practice) -> None:
         url = f"/clients/{practice.client.public_id}/audit/"
         assert signed_in(practice.therapist).get(url).status_code == 404
-        response = signed_in(practice.admin).get(url)
+        admin = signed_in(practice.admin)
+        admin.get(f"/clients/{practice.client.public_id}/")
+        response = admin.get(url)
         assert response.status_code == 200
         assert AuditEvent.objects.filter(action="audit.read").count() == 1
+        # The page lists every event for the client, its own viewing included.
+        shown = [event.action for event in response.context["events"].object_list]
+        assert shown[:2] == ["audit.read", "client.read"]
+        assert (
+            len(shown)
+            == AuditEvent.objects.filter(client_public_id=practice.client.public_id).count()
+        )
+
+    def test_edit_page_is_a_chart_read(self, practice: Practice) -> None:
+        signed_in(practice.nurse).get(f"/clients/{practice.client.public_id}/edit/")
+        event = AuditEvent.objects.get(action="client.read")
+        assert event.detail == {"view": "edit"}
+        assert event.actor == practice.nurse
 
 
 class TestCreate:

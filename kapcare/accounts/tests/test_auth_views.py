@@ -1,0 +1,278 @@
+"""Signing in and out, lock-out after repeated failures, the idle timeout, password changes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.conf import settings
+from django.test import Client as HttpClient
+
+from kapcare.accounts import middleware
+from kapcare.accounts.models import User
+from kapcare.core.models import AuditEvent
+from kapcare.core.time import now
+from kapcare.testing.factories import TEST_PASSWORD
+
+LOGIN = "/accounts/login/"
+NEW_PASSWORD = "violet-lantern-orchard-77"
+
+
+def signed_in(user: User, address: str = "127.0.0.1") -> HttpClient:
+    client = HttpClient(REMOTE_ADDR=address)
+    client.force_login(user)
+    return client
+
+
+def is_signed_in(client: HttpClient) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def audit_rows_text() -> str:
+    return json.dumps(list(AuditEvent.objects.values()), default=str)
+
+
+def test_home_redirects_to_login_when_signed_out(db: None) -> None:
+    response = HttpClient().get("/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next=/"
+
+
+def test_the_login_page_is_open(db: None) -> None:
+    response = HttpClient().get(LOGIN)
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+
+
+def test_a_successful_login_is_audited_with_the_address(practice) -> None:
+    client = HttpClient(REMOTE_ADDR="198.51.100.5")
+    response = client.post(LOGIN, {"username": "nurse", "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert is_signed_in(client)
+    event = AuditEvent.objects.get(action="auth.login")
+    assert event.actor == practice.nurse
+    assert event.subject_public_id == practice.nurse.public_id
+    assert event.ip == "198.51.100.5"
+    assert event.channel == "web"
+    assert client.get("/").status_code == 200
+
+
+def test_a_failed_login_is_audited_with_the_username_only(practice) -> None:
+    wrong = "wrong-password-for-the-nurse"
+    client = HttpClient(REMOTE_ADDR="198.51.100.6")
+    response = client.post(LOGIN, {"username": "nurse", "password": wrong})
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert not is_signed_in(client)
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert event.actor is None
+    assert event.detail == {"username": "nurse"}
+    assert event.ip == "198.51.100.6"
+    assert not AuditEvent.objects.filter(action="auth.login").exists()
+    text = audit_rows_text()
+    assert wrong not in text
+    assert TEST_PASSWORD not in text
+
+
+def test_an_unknown_username_is_audited_too(db: None) -> None:
+    HttpClient().post(LOGIN, {"username": "nobody", "password": "whatever-it-is-123"})
+    assert AuditEvent.objects.get(action="auth.login_failed").detail == {"username": "nobody"}
+
+
+def test_repeated_failures_lock_the_account_from_that_address(practice) -> None:
+    client = HttpClient(REMOTE_ADDR="198.51.100.7")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        client.post(LOGIN, {"username": "nurse", "password": f"wrong-password-{attempt}"})
+    assert AuditEvent.objects.filter(action="auth.login_failed").count() >= 5
+
+    response = client.post(LOGIN, {"username": "nurse", "password": TEST_PASSWORD})
+    assert response.status_code == 429
+    assert b"Sign-in temporarily locked" in response.content
+    assert not is_signed_in(client)
+    assert not AuditEvent.objects.filter(action="auth.login").exists()
+
+    # Another address is not locked out of the same account (the lock is username + address).
+    elsewhere = HttpClient(REMOTE_ADDR="198.51.100.8")
+    response = elsewhere.post(LOGIN, {"username": "nurse", "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    assert is_signed_in(elsewhere)
+
+
+def test_fewer_failures_than_the_limit_do_not_lock(practice) -> None:
+    client = HttpClient(REMOTE_ADDR="198.51.100.9")
+    for attempt in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(LOGIN, {"username": "nurse", "password": f"wrong-password-{attempt}"})
+    response = client.post(LOGIN, {"username": "nurse", "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    assert is_signed_in(client)
+
+
+def test_logout_by_post_is_audited(practice) -> None:
+    client = HttpClient(REMOTE_ADDR="198.51.100.10")
+    client.post(LOGIN, {"username": "nurse", "password": TEST_PASSWORD})
+    response = client.post("/accounts/logout/")
+    assert response.status_code == 302
+    assert response["Location"] == LOGIN
+    assert not is_signed_in(client)
+    event = AuditEvent.objects.get(action="auth.logout")
+    assert event.actor == practice.nurse
+    assert event.ip == "198.51.100.10"
+    assert client.get("/").status_code == 302
+
+
+def test_logout_by_get_is_refused(practice) -> None:
+    client = signed_in(practice.nurse)
+    assert client.get("/accounts/logout/").status_code == 405
+    assert is_signed_in(client)
+    assert not AuditEvent.objects.filter(action="auth.logout").exists()
+
+
+# --- idle timeout -------------------------------------------------------------------------------
+
+
+def later(minutes: float) -> dt.datetime:
+    return now() + dt.timedelta(minutes=minutes)
+
+
+def test_idle_too_long_signs_out(practice, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = signed_in(practice.nurse, address="198.51.100.11")
+    assert client.get("/").status_code == 200
+    then = later(settings.SESSION_IDLE_MINUTES + 1)
+    monkeypatch.setattr(middleware, "now", lambda: then)
+
+    response = client.get("/clients/")
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next=/clients/"
+    assert not is_signed_in(client)
+    event = AuditEvent.objects.get(action="auth.logout")
+    assert event.actor == practice.nurse
+    assert event.channel == "web"
+    assert event.ip == "198.51.100.11"
+
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert f"signed out after {settings.SESSION_IDLE_MINUTES} minutes" in page.content.decode()
+    assert client.get("/").status_code == 302
+
+
+def test_activity_within_the_limit_keeps_the_session(
+    practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = signed_in(practice.nurse)
+    assert client.get("/").status_code == 200
+    # Each request restarts the clock, so two gaps just under the limit keep the session.
+    for step in (1, 2):
+        then = later(step * (settings.SESSION_IDLE_MINUTES - 1))
+        monkeypatch.setattr(middleware, "now", lambda then=then: then)
+        assert client.get("/").status_code == 200
+        assert is_signed_in(client)
+    assert not AuditEvent.objects.filter(action="auth.logout").exists()
+
+
+def test_an_idle_api_session_is_signed_out_without_a_redirect(
+    practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = signed_in(practice.nurse)
+    assert client.get("/api/v1/me").status_code == 200
+    then = later(settings.SESSION_IDLE_MINUTES + 1)
+    monkeypatch.setattr(middleware, "now", lambda: then)
+    response = client.get("/api/v1/me")
+    assert response.status_code == 401
+    assert not is_signed_in(client)
+    assert AuditEvent.objects.get(action="auth.logout").channel == "api"
+
+
+# --- password change ----------------------------------------------------------------------------
+
+PASSWORD_PAGE = "/accounts/password/"
+
+
+def test_password_page_shows_the_form(practice) -> None:
+    response = signed_in(practice.nurse).get(PASSWORD_PAGE)
+    assert response.status_code == 200
+    assert b'name="old_password"' in response.content
+
+
+def test_wrong_current_password(practice) -> None:
+    client = signed_in(practice.nurse)
+    response = client.post(
+        PASSWORD_PAGE,
+        {
+            "old_password": "not-my-password",
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 400
+    assert "old_password" in response.context["form"].errors
+    assert b"Your current password was entered incorrectly." in response.content
+    practice.nurse.refresh_from_db()
+    assert practice.nurse.check_password(TEST_PASSWORD)
+    assert not AuditEvent.objects.filter(action="staff.password_change").exists()
+
+
+def test_new_passwords_that_do_not_match(practice) -> None:
+    client = signed_in(practice.nurse)
+    response = client.post(
+        PASSWORD_PAGE,
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD + "x",
+        },
+    )
+    assert response.status_code == 400
+    assert "new_password_again" in response.context["form"].errors
+    assert b"The two new passwords do not match." in response.content
+    practice.nurse.refresh_from_db()
+    assert practice.nurse.check_password(TEST_PASSWORD)
+
+
+def test_a_weak_new_password_is_refused_on_the_field(practice) -> None:
+    client = signed_in(practice.nurse)
+    response = client.post(
+        PASSWORD_PAGE,
+        {"old_password": TEST_PASSWORD, "new_password": "short", "new_password_again": "short"},
+    )
+    assert response.status_code == 400
+    assert "new_password" in response.context["form"].errors
+    practice.nurse.refresh_from_db()
+    assert practice.nurse.check_password(TEST_PASSWORD)
+
+
+def test_changing_the_password_keeps_the_session(practice) -> None:
+    client = signed_in(practice.nurse)
+    response = client.post(
+        PASSWORD_PAGE,
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    practice.nurse.refresh_from_db()
+    assert practice.nurse.check_password(NEW_PASSWORD)
+    assert not practice.nurse.check_password(TEST_PASSWORD)
+    assert client.get("/").status_code == 200
+    assert is_signed_in(client)
+    event = AuditEvent.objects.get(action="staff.password_change")
+    assert event.actor == practice.nurse
+    assert NEW_PASSWORD not in audit_rows_text()
+
+
+def test_other_sessions_end_when_the_password_changes(practice) -> None:
+    other_device = signed_in(practice.nurse)
+    assert other_device.get("/").status_code == 200
+    signed_in(practice.nurse).post(
+        PASSWORD_PAGE,
+        {
+            "old_password": TEST_PASSWORD,
+            "new_password": NEW_PASSWORD,
+            "new_password_again": NEW_PASSWORD,
+        },
+    )
+    assert other_device.get("/").status_code == 302
