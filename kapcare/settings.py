@@ -85,6 +85,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
+    # Before django.contrib.auth so that its createsuperuser/changepassword (which bypass roles
+    # and the audit log) are replaced by kapcare's refusals pointing to createstaff.
+    "kapcare.accounts",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -94,7 +97,6 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks_db",
     "kapcare.core",
-    "kapcare.accounts",
     "kapcare.clients",
     "kapcare.synthetic",
 ]
@@ -107,10 +109,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "kapcare.accounts.middleware.IdleTimeoutMiddleware",
-    "kapcare.accounts.middleware.LoginRequiredMiddleware",
     "kapcare.core.middleware.RequestContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "kapcare.accounts.middleware.IdleTimeoutMiddleware",
+    "kapcare.accounts.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -184,8 +186,10 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 
 # Sessions end after this many idle minutes (a practice setting; 15 is the default).
 SESSION_IDLE_MINUTES = env_int("KAPCARE_SESSION_IDLE_MINUTES", 15)
-# A hard ceiling on any session, idle or not: one working day.
-SESSION_COOKIE_AGE = env_int("KAPCARE_SESSION_MAX_HOURS", 12) * 3600
+# A hard ceiling on any session, however active: one working day. Enforced from the sign-in time
+# by IdleTimeoutMiddleware (Django's own expiry moves forward with every request).
+SESSION_MAX_HOURS = env_int("KAPCARE_SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 # Login throttling (django-axes): lock a username from one address after repeated failures.
@@ -195,7 +199,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
-AXES_IPWARE_PROXY_COUNT = env_int("KAPCARE_PROXY_COUNT", 0) or None
+# How many reverse proxies stand in front of kapcare (each appends to X-Forwarded-For). The audit
+# log and login throttling both take the caller's address from kapcare.core.middleware.client_ip.
+PROXY_COUNT = env_int("KAPCARE_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "kapcare.core.middleware.client_ip"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("KAPCARE_TIME_ZONE") or "UTC"

@@ -8,20 +8,34 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequired
 from django.contrib.auth.views import redirect_to_login
-from django.contrib.messages.storage import default_storage
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 
-from kapcare.core.context import WorkContext, working_as
-from kapcare.core.middleware import client_ip
 from kapcare.core.time import now
 
 LAST_SEEN_KEY = "kapcare_last_seen"
+SIGNED_IN_KEY = "kapcare_signed_in_at"
+
+
+def session_end_reason(*, signed_in_at: float, last_seen: float | None, current: float) -> str:
+    """Why a session must end now, or "" when it may go on.
+
+    Idle: a shared clinic tablet must not stay open on a chart. Absolute: even a busy session
+    ends after SESSION_MAX_HOURS, so a stolen cookie does not live for ever.
+    """
+    if last_seen is not None and current - last_seen > settings.SESSION_IDLE_MINUTES * 60:
+        return f"after {settings.SESSION_IDLE_MINUTES} minutes without activity"
+    if current - signed_in_at > settings.SESSION_MAX_HOURS * 3600:
+        return f"after {settings.SESSION_MAX_HOURS} hours signed in"
+    return ""
 
 
 class IdleTimeoutMiddleware:
-    """Signs a person out after SESSION_IDLE_MINUTES without a request (a shared clinic tablet
-    must not stay open on a chart)."""
+    """Signs a person out when their session has been idle too long or open too long.
+
+    Sits after RequestContextMiddleware (so the sign-out is audited with the caller's address)
+    and MessageMiddleware (so the sign-in page can say why).
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -30,28 +44,23 @@ class IdleTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             current = now().timestamp()
-            last_seen = request.session.get(LAST_SEEN_KEY)
-            idle_limit = settings.SESSION_IDLE_MINUTES * 60
-            if last_seen is not None and current - float(last_seen) > idle_limit:
-                # This runs before RequestContextMiddleware and MessageMiddleware (it has to see
-                # the user before anything acts for them), so it sets the audit context of its
-                # sign-out and stores its notice itself.
-                api = request.path.startswith("/api/")
-                channel = "api" if api else "web"
-                with working_as(WorkContext(channel=channel, ip=client_ip(request))):
-                    logout(request)
-                if not api:
-                    response = redirect_to_login(request.get_full_path())
-                    notices = default_storage(request)
-                    notices.add(
-                        messages.INFO,
-                        f"You were signed out after {settings.SESSION_IDLE_MINUTES} minutes "
-                        "without activity. Sign in again to continue.",
+            session = request.session
+            signed_in_at = float(session.setdefault(SIGNED_IN_KEY, current))
+            last_seen = session.get(LAST_SEEN_KEY)
+            reason = session_end_reason(
+                signed_in_at=signed_in_at,
+                last_seen=None if last_seen is None else float(last_seen),
+                current=current,
+            )
+            if reason:
+                logout(request)
+                if not request.path.startswith("/api/"):
+                    messages.info(
+                        request, f"You were signed out {reason}. Sign in again to continue."
                     )
-                    notices.update(response)
-                    return response
+                    return redirect_to_login(request.get_full_path())
             else:
-                request.session[LAST_SEEN_KEY] = current
+                session[LAST_SEEN_KEY] = current
         return self.get_response(request)
 
 

@@ -8,11 +8,17 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from django.dispatch import receiver
 
+from kapcare.accounts.middleware import SIGNED_IN_KEY
+from kapcare.accounts.models import User
 from kapcare.core import audit
+from kapcare.core.time import now
 
 
 @receiver(user_logged_in)
 def audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if request is not None and hasattr(request, "session"):
+        # The absolute session limit counts from here (see IdleTimeoutMiddleware).
+        request.session[SIGNED_IN_KEY] = now().timestamp()
     with transaction.atomic():
         audit.record(
             actor=user, action="auth.login", subject_type="staff", subject_public_id=user.public_id
@@ -31,11 +37,15 @@ def audit_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 @receiver(user_login_failed)
 def audit_login_failed(sender: Any, credentials: dict[str, Any], **kwargs: Any) -> None:
-    # Django has already masked the password; only the username attempted is kept.
+    # Django has already masked the password; only the username attempted is kept. When it names
+    # an account, the attempt is filed under that account so its audit page shows it.
+    username = str(credentials.get("username", ""))[:150]
+    account = User.objects.filter(username=username).only("public_id").first()
     with transaction.atomic():
         audit.record(
             actor=None,
             action="auth.login_failed",
             subject_type="staff",
-            detail={"username": str(credentials.get("username", ""))[:150]},
+            subject_public_id=account.public_id if account is not None else None,
+            detail={"username": username},
         )

@@ -16,4 +16,9 @@ urlpatterns = [
     path("staff/new/", views.staff_create_view, name="staff_create"),
     path("staff/<uuid:staff_id>/", views.staff_edit_view, name="staff_edit"),
     path("staff/<uuid:staff_id>/audit/", views.staff_audit_view, name="staff_audit"),
+    path(
+        "staff/<uuid:staff_id>/password/",
+        views.staff_password_reset_view,
+        name="staff_password_reset",
+    ),
 ]

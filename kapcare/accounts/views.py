@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from axes.utils import reset as axes_reset
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.views import LoginView
@@ -182,4 +183,20 @@ def staff_audit_view(request: HttpRequest, staff_id: uuid.UUID) -> HttpResponse:
         request,
         "accounts/staff_audit.html",
         {"staff": staff, "events": events, "title": f"Audit log: {staff}"},
+    )
+
+
+@require_POST
+@practice_admin_required
+def staff_password_reset_view(request: HttpRequest, staff_id: uuid.UUID) -> HttpResponse:
+    """Give a staff member a new generated password (shown once) and lift any sign-in lockout."""
+    admin = staff_user(request)
+    staff = get_object_or_404(User, public_id=staff_id)
+    password = services.generate_password()
+    services.staff_set_password(actor=admin, staff=staff, new_password=password)
+    axes_reset(username=staff.username)
+    return render(
+        request,
+        "accounts/staff_created.html",
+        {"staff": staff, "password": password, "reset": True},
     )

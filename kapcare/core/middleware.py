@@ -10,7 +10,7 @@ from kapcare.core.context import WorkContext, working_as
 
 def client_ip(request: HttpRequest) -> str | None:
     """The caller's address: REMOTE_ADDR, or the proxy's X-Forwarded-For when one is configured."""
-    proxy_count = getattr(settings, "AXES_IPWARE_PROXY_COUNT", None) or 0
+    proxy_count = settings.PROXY_COUNT
     if proxy_count:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]

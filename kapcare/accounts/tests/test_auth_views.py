@@ -276,3 +276,47 @@ def test_other_sessions_end_when_the_password_changes(practice) -> None:
         },
     )
     assert other_device.get("/").status_code == 302
+
+
+def test_a_busy_session_still_ends_after_the_maximum_hours(
+    practice, monkeypatch: pytest.MonkeyPatch, settings
+) -> None:
+    settings.SESSION_MAX_HOURS = 1
+    client = signed_in(practice.nurse)
+    assert client.get("/").status_code == 200
+    # Active every 10 minutes (never idle) up to 50 minutes, then past the one-hour ceiling.
+    for step in range(1, 6):
+        moment = later(10 * step)
+        monkeypatch.setattr(middleware, "now", lambda moment=moment: moment)
+        assert client.get("/").status_code == 200, f"signed out early at step {step}"
+    final = later(61)
+    monkeypatch.setattr(middleware, "now", lambda: final)
+    response = client.get("/clients/")
+    assert response.status_code == 302
+    assert not is_signed_in(client)
+    page = client.get(response["Location"])
+    assert "signed out after 1 hours signed in" in page.content.decode()
+
+
+def test_a_failed_sign_in_is_filed_under_the_account(practice) -> None:
+    HttpClient().post(LOGIN, {"username": "nurse", "password": "wrong-password"})
+    event = AuditEvent.objects.get(action="auth.login_failed")
+    assert event.subject_public_id == practice.nurse.public_id
+    admin = signed_in(practice.admin)
+    page = admin.get(f"/accounts/staff/{practice.nurse.public_id}/audit/")
+    actions = [row.action for row in page.context["events"].object_list]
+    assert "auth.login_failed" in actions
+
+
+def test_behind_a_proxy_the_lock_is_per_forwarded_address(practice, settings) -> None:
+    """Every caller arrives from the proxy's address; locking that would lock out everyone."""
+    settings.PROXY_COUNT = 1
+    attacker = HttpClient(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="203.0.113.66")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        attacker.post(LOGIN, {"username": "nurse", "password": f"wrong-{attempt}"})
+    locked = attacker.post(LOGIN, {"username": "nurse", "password": TEST_PASSWORD})
+    assert locked.status_code == 429
+    nurse = HttpClient(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.20")
+    response = nurse.post(LOGIN, {"username": "nurse", "password": TEST_PASSWORD})
+    assert response.status_code == 302
+    assert is_signed_in(nurse)

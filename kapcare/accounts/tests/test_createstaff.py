@@ -116,3 +116,11 @@ def test_an_unknown_role_is_refused(db: None) -> None:
     with pytest.raises(CommandError, match="role"):
         run("--username=lee", "--first-name=Morgan", "--last-name=Lee", "--role=janitor")
     assert not User.objects.exists()
+
+
+@pytest.mark.parametrize("command", ["createsuperuser", "changepassword"])
+def test_unaudited_django_account_commands_are_refused(db: None, command: str) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="createstaff"):
+        call_command(command)

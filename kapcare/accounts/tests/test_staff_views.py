@@ -245,3 +245,41 @@ def test_the_staff_audit_page_lists_events_and_records_the_read(practice) -> Non
     read = AuditEvent.objects.get(action="audit.read")
     assert read.actor == practice.admin
     assert read.subject_public_id == nurse.public_id
+
+
+def test_admin_resets_a_password_and_lifts_a_lockout(practice) -> None:
+    from django.conf import settings
+
+    from kapcare.testing.factories import TEST_PASSWORD
+
+    url = f"/accounts/staff/{practice.nurse.public_id}/password/"
+    for persona in ("therapist", "prescriber", "nurse", "front_desk", "outsider"):
+        assert signed_in(getattr(practice, persona)).post(url).status_code == 404
+    # The nurse locks herself out.
+    locked = HttpClient(REMOTE_ADDR="198.51.100.40")
+    for attempt in range(settings.AXES_FAILURE_LIMIT):
+        locked.post("/accounts/login/", {"username": "nurse", "password": f"bad-{attempt}"})
+    assert (
+        locked.post(
+            "/accounts/login/", {"username": "nurse", "password": TEST_PASSWORD}
+        ).status_code
+        == 429
+    )
+
+    response = signed_in(practice.admin).post(url)
+    assert response.status_code == 200
+    password = response.context["password"]
+    assert password in response.content.decode()
+    practice.nurse.refresh_from_db()
+    assert practice.nurse.check_password(password)
+    event = AuditEvent.objects.get(action="staff.password_reset")
+    assert (event.actor, event.subject_public_id) == (practice.admin, practice.nurse.public_id)
+    assert password not in str(AuditEvent.objects.values_list("before", "after", "detail"))
+    # The lockout is lifted: the new password works from the address that was locked.
+    signed = locked.post("/accounts/login/", {"username": "nurse", "password": password})
+    assert signed.status_code == 302
+
+
+def test_reset_is_post_only(practice) -> None:
+    url = f"/accounts/staff/{practice.nurse.public_id}/password/"
+    assert signed_in(practice.admin).get(url).status_code == 405

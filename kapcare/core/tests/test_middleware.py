@@ -55,7 +55,7 @@ def test_each_request_gets_its_own_request_id(practice) -> None:
 def test_behind_one_proxy_the_forwarded_address_is_used(
     practice, forwarded: str, expected: str
 ) -> None:
-    with override_settings(AXES_IPWARE_PROXY_COUNT=1):
+    with override_settings(PROXY_COUNT=1):
         HttpClient(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR=forwarded).post(
             "/accounts/login/", {"username": "nurse", "password": TEST_PASSWORD}
         )

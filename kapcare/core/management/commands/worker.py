@@ -7,6 +7,8 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from kapcare.core.context import WorkContext, working_as
+
 
 class Command(BaseCommand):
     help = "Run the background worker: takes queued tasks from the database and runs them."
@@ -26,4 +28,6 @@ class Command(BaseCommand):
         }
         if options["max_tasks"] is not None:
             worker_options["max_tasks"] = options["max_tasks"]
-        call_command("db_worker", **worker_options)
+        # Everything a task writes is audited as the worker's doing.
+        with working_as(WorkContext(channel="worker")):
+            call_command("db_worker", **worker_options)
