@@ -137,6 +137,7 @@ def test_keyboard_user_can_skip_to_content(
 ) -> None:
     base = str(live_server)
     sign_in(page, base, practice.nurse)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
     page.keyboard.press("Tab")
     skip = page.get_by_role("link", name="Skip to main content")
     expect(skip).to_be_focused()
