@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -145,25 +147,44 @@ def _chart_with_errors(request: HttpRequest, client_id: uuid.UUID, **forms: obje
     return render(request, "clients/chart.html", _chart_context(client, **forms), status=400)
 
 
-@require_POST
-def care_team_add_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+def _submit_chart_form(
+    request: HttpRequest,
+    client_id: uuid.UUID,
+    *,
+    form: forms.Form,
+    form_name: str,
+    save: Callable[[User, Client], str],
+    rename: Mapping[str, str] | None = None,
+) -> HttpResponse:
+    """The small forms on the chart: validate, call the service through `save` (which returns
+    the message to show), then back to the chart, or the chart again with the form's errors."""
     user = staff_user(request)
     client = access_client(user, client_id, write=True)
-    form = CareTeamAddForm(request.POST)
     if form.is_valid():
         try:
-            member = services.care_team_add(
-                actor=user,
-                client=client,
-                staff=form.cleaned_data["staff"],
-                role=form.cleaned_data["role"],
-            )
+            message = save(user, client)
         except ValidationError as error:
-            add_service_errors(form, error)
+            add_service_errors(form, error, rename)
         else:
-            messages.success(request, f"{member.staff} joined the care team.")
+            messages.success(request, message)
             return redirect("clients:chart", client_id=client.public_id)
-    return _chart_with_errors(request, client_id, care_team_form=form)
+    return _chart_with_errors(request, client_id, **{form_name: form})
+
+
+@require_POST
+def care_team_add_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    form = CareTeamAddForm(request.POST)
+
+    def save(user: User, client: Client) -> str:
+        member = services.care_team_add(
+            actor=user,
+            client=client,
+            staff=form.cleaned_data["staff"],
+            role=form.cleaned_data["role"],
+        )
+        return f"{member.staff} joined the care team."
+
+    return _submit_chart_form(request, client_id, form=form, form_name="care_team_form", save=save)
 
 
 @require_POST
@@ -186,47 +207,42 @@ def care_team_end_view(
 
 @require_POST
 def weight_add_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    user = staff_user(request)
-    client = access_client(user, client_id, write=True)
     form = WeightForm(request.POST)
-    if form.is_valid():
-        try:
-            services.weight_record(
-                actor=user,
-                client=client,
-                measured_on=form.cleaned_data["measured_on"],
-                weight_kg=form.weight_kg(),
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-            if "weight_kg" in getattr(error, "error_dict", {}):
-                form.add_error("weight", " ".join(error.message_dict["weight_kg"]))
-        else:
-            messages.success(request, "Weight recorded.")
-            return redirect("clients:chart", client_id=client.public_id)
-    return _chart_with_errors(request, client_id, weight_form=form)
+
+    def save(user: User, client: Client) -> str:
+        services.weight_record(
+            actor=user,
+            client=client,
+            measured_on=form.cleaned_data["measured_on"],
+            weight_kg=form.weight_kg(),
+            note=form.cleaned_data["note"],
+        )
+        return "Weight recorded."
+
+    return _submit_chart_form(
+        request,
+        client_id,
+        form=form,
+        form_name="weight_form",
+        save=save,
+        rename={"weight_kg": "weight"},
+    )
 
 
 @require_POST
 def status_change_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    user = staff_user(request)
-    client = access_client(user, client_id, write=True)
     form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            services.client_change_status(
-                actor=user,
-                client=client,
-                status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-            )
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"Status changed to {client.get_status_display()}.")
-            return redirect("clients:chart", client_id=client.public_id)
-    return _chart_with_errors(request, client_id, status_form=form)
+
+    def save(user: User, client: Client) -> str:
+        services.client_change_status(
+            actor=user,
+            client=client,
+            status=form.cleaned_data["status"],
+            reason=form.cleaned_data["reason"],
+        )
+        return f"Status changed to {client.get_status_display()}."
+
+    return _submit_chart_form(request, client_id, form=form, form_name="status_form", save=save)
 
 
 @require_GET
