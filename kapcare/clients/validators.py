@@ -17,7 +17,7 @@ def validate_birth_date(value: dt.date) -> None:
     if value > practice_today():
         raise ValidationError("A date of birth cannot be in the future.", code="future_date")
     if value < EARLIEST_BIRTH_DATE:
-        raise ValidationError("A date of birth must be after 1900-01-01.", code="too_early")
+        raise ValidationError("A date of birth cannot be before 1900-01-01.", code="too_early")
 
 
 def validate_not_future(value: dt.date) -> None:
@@ -26,7 +26,8 @@ def validate_not_future(value: dt.date) -> None:
 
 
 def validate_phone(value: str) -> None:
-    if value and (not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 7):
+    digits = sum(ch.isdigit() for ch in value)
+    if value and (not _PHONE.match(value) or not 7 <= digits <= 15):
         raise ValidationError(
             "Enter a phone number of 7 to 15 digits; spaces, dashes, dots, brackets and a "
             "leading + are allowed.",

@@ -106,6 +106,7 @@ BAD_FIELDS = [
     ("email", {"email": "robin@"}, "invalid"),
     ("phone", {"phone": "call me"}, "invalid_phone"),
     ("phone", {"phone": "123"}, "invalid_phone"),
+    ("phone", {"phone": "+1 234 567 890 123 456"}, "invalid_phone"),  # 16 digits
     ("emergency_contact_phone", {"emergency_contact_phone": "12-34"}, "invalid_phone"),
     ("legal_family_name", {"legal_family_name": "x" * 101}, "max_length"),
     ("legal_given_names", {"legal_given_names": ""}, "blank"),
@@ -407,3 +408,19 @@ def test_audit_row_is_rolled_back_with_a_failed_transaction(practice: Practice) 
     with pytest.raises(RuntimeError):
         create_then_fail()
     assert counts() == before
+
+
+@pytest.mark.parametrize(
+    ("phone", "born"),
+    [
+        ("+44 20 7946 0958", dt.date(1900, 1, 1)),
+        ("555 0100", dt.date(2000, 2, 29)),
+        ("+1 234 567 890 12345", dt.date(1975, 12, 31)),
+    ],
+)
+def test_edge_values_that_are_accepted(practice: Practice, phone: str, born: dt.date) -> None:
+    """7 and 15 digits are both valid phone numbers; 1900-01-01 is the earliest birth date."""
+    client = services.client_create(
+        actor=practice.admin, fields=fields(phone=phone, date_of_birth=born)
+    )
+    assert (client.phone, client.date_of_birth) == (phone, born)
