@@ -56,6 +56,9 @@ class Command(BaseCommand):
             os.environ.get("KAPCARE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
             "--graceful-timeout",
             "20",
+            # kapcare does not use gunicorn's control socket; its fixed path under $HOME would be
+            # shared by every instance on a machine and is read-only under a hardened service.
+            "--no-control-socket",
         ]
         self.stdout.write(f"kapcare web server on http://{options['bind']}/")
         sys.stdout.flush()
