@@ -270,7 +270,12 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"no_query_strings": {"()": "kapcare.core.logging.StripQueryStrings"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "()": "kapcare.core.logging.SafeFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

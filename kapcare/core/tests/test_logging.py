@@ -54,3 +54,40 @@ def test_the_filter_is_on_the_console_handler() -> None:
         settings.LOGGING["filters"]["no_query_strings"]["()"]
         == "kapcare.core.logging.StripQueryStrings"
     )
+
+
+def test_tracebacks_keep_the_frames_but_not_the_message() -> None:
+    from kapcare.core.logging import SafeFormatter
+
+    def fail(detail: str) -> None:
+        raise ValueError(detail)
+
+    detail = "Jamie Quinlan, born 1984-06-02"  # data lives in variables, not in code lines
+    try:
+        fail(detail)
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord(
+            "django.request",
+            logging.ERROR,
+            __file__,
+            1,
+            "Internal Server Error: %s",
+            ("/clients/",),
+            sys.exc_info(),
+        )
+    text = SafeFormatter("%(message)s").format(record)
+    assert "Internal Server Error: /clients/" in text
+    assert "in fail" in text  # the frame is kept
+    assert "builtins.ValueError" in text
+    assert "Quinlan" not in text
+    assert "1984" not in text
+
+
+def test_the_configured_console_handler_uses_the_safe_formatter() -> None:
+    from django.conf import settings
+
+    assert settings.LOGGING["formatters"]["plain"]["()"] == "kapcare.core.logging.SafeFormatter"
+    handler_formatter = settings.LOGGING["handlers"]["console"]["formatter"]
+    assert handler_formatter == "plain"
