@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
 
 from kapcare.accounts.api_auth import api_caller
 from kapcare.accounts.models import User
@@ -65,12 +66,19 @@ class ClientPage(Schema):
     results: list[ClientOut]
 
 
-class CareTeamMemberIn(Schema):
+class StrictSchema(Schema):
+    """Input that names a field kapcare does not know is refused (422, rule extra_forbidden)
+    rather than silently ignored: a script sending "status" must learn it had no effect."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class CareTeamMemberIn(StrictSchema):
     staff_id: uuid.UUID
     role: str
 
 
-class ClientIn(Schema):
+class ClientIn(StrictSchema):
     legal_given_names: str
     legal_family_name: str
     preferred_name: str = ""
@@ -94,7 +102,7 @@ class ClientIn(Schema):
     acknowledge_duplicate: bool = False
 
 
-class ClientPatch(Schema):
+class ClientPatch(StrictSchema):
     legal_given_names: str | None = None
     legal_family_name: str | None = None
     preferred_name: str | None = None

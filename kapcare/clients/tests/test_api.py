@@ -922,24 +922,35 @@ def test_patch_refuses_bad_input_and_changes_nothing(
 
 
 def test_patch_cannot_change_status(practice: Practice, api: Callable[..., Api]) -> None:
-    """ClientPatch has no status field and ninja's schemas ignore unknown keys: the request
-    succeeds, the other fields change, and the status stays as it was."""
+    """Status has its own rules (a discharge needs a reason): PATCH refuses the field by name
+    instead of ignoring it, and changes nothing else in the same request."""
     therapist = api(practice.therapist)
-    response = therapist.patch(
-        f"/clients/{practice.client.public_id}", {"status": "discharged", "preferred_name": "J"}
-    )
-    assert response.status_code == 200
-    assert response.json()["status"] == "inquiry"
-    assert response.json()["preferred_name"] == "J"
-    practice.client.refresh_from_db()
-    assert practice.client.status == ClientStatus.INQUIRY
-    assert practice.client.preferred_name == "J"
-    assert not StatusChange.objects.filter(client=practice.client).exists()
-    assert not AuditEvent.objects.filter(action="client.status_change").exists()
-    assert AuditEvent.objects.get(action="client.update").after == {"preferred_name": "J"}
-
     with nothing_written():
-        alone = therapist.patch(f"/clients/{practice.client.public_id}", {"status": "active"})
-    assert alone.status_code == 200
+        response = therapist.patch(
+            f"/clients/{practice.client.public_id}",
+            {"status": "discharged", "preferred_name": "J"},
+        )
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "status", "rule": "extra_forbidden", "message": "Extra inputs are not permitted"}
+    ]
     practice.client.refresh_from_db()
     assert practice.client.status == ClientStatus.INQUIRY
+    assert practice.client.preferred_name != "J"
+
+
+def test_create_refuses_unknown_fields(practice: Practice, api: Callable[..., Api]) -> None:
+    therapist = api(practice.therapist)
+    with nothing_written():
+        response = therapist.post(
+            "/clients",
+            {
+                "legal_given_names": "Ana",
+                "legal_family_name": "Sousa",
+                "date_of_birth": "1990-01-01",
+                "sex_at_birth": "female",
+                "nickname": "Annie",
+            },
+        )
+    assert response.status_code == 422
+    assert error_fields(response) == {"nickname"}

@@ -184,3 +184,27 @@ def test_working_as_is_undone_afterwards(db: None) -> None:
     outside = _record()
     assert AuditEvent.objects.get(pk=inside.pk).channel == "worker"
     assert AuditEvent.objects.get(pk=outside.pk).channel == "system"
+
+
+def _raw(sql: str, params: list[object]) -> None:
+    from django.db import connection
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def test_the_database_itself_refuses_to_change_an_audit_row(db: None) -> None:
+    """Even SQL that goes around the model cannot rewrite history."""
+    from django.db import DatabaseError, connection
+
+    staff = make_staff()
+    with transaction.atomic():
+        event = audit.record(actor=staff, action="client.update", subject_type="client")
+    with pytest.raises(DatabaseError, match="append-only"):
+        _raw("UPDATE core_auditevent SET action = %s WHERE id = %s", ["tampered", event.pk])
+    event.refresh_from_db()
+    assert event.action == "client.update"
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError, match="append-only"):
+            _raw("DELETE FROM core_auditevent WHERE id = %s", [event.pk])
+        assert AuditEvent.objects.filter(pk=event.pk).exists()
