@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kapcare.core",
     "kapcare.clients",
+    "kapcare.measures",
     "kapcare.synthetic",
 ]
 
