@@ -13,6 +13,8 @@ from kapcare.accounts.api_auth import ApiTokenBearer, ApiTokenHeader, StaffSessi
 from kapcare.clients.api import router as clients_router
 from kapcare.clients.services import PossibleDuplicate
 from kapcare.core import api_errors
+from kapcare.measures.api import router as measures_router
+from kapcare.measures.rules import ScoringError
 
 api = NinjaAPI(
     title="kapcare API",
@@ -30,6 +32,7 @@ api = NinjaAPI(
 )
 api.add_router("", accounts_router)
 api.add_router("/clients", clients_router)
+api.add_router("", measures_router)
 
 
 def _errors(request: HttpRequest, items: list[dict[str, object]], status: int) -> HttpResponse:
@@ -49,6 +52,19 @@ def duplicate_error(request: HttpRequest, exc: PossibleDuplicate) -> HttpRespons
 @api.exception_handler(ValidationError)
 def rule_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return _errors(request, api_errors.from_django(exc), 400)
+
+
+@api.exception_handler(ScoringError)
+def scoring_error(request: HttpRequest, exc: ScoringError) -> HttpResponse:
+    items = [
+        api_errors.error_item(
+            f"answers.{problem.item}" if problem.item else "instrument",
+            problem.rule,
+            problem.message,
+        )
+        for problem in exc.problems
+    ]
+    return _errors(request, items, 422)
 
 
 @api.exception_handler(Http404)

@@ -53,6 +53,13 @@ class Score:
     scoring_version: str = SCORING_VERSION
 
 
+CSSRS_RISK_LABELS = {
+    "none": "No risk identified",
+    "low": "Low",
+    "moderate": "Moderate",
+    "high": "High",
+}
+
 # Flags other parts of kapcare act on (a safety flag, a block on dosing).
 SUICIDE_ITEM_POSITIVE = "suicide_item_positive"
 SUICIDE_ITEM_MISSING = "suicide_item_missing"
@@ -237,18 +244,19 @@ def score_pcl5(
     missing = _missing(instrument, answers)
     total = None if missing else sum(answers[item_id] or 0 for item_id in instrument.item_ids)
     clusters: dict[str, dict[str, object]] = {}
-    met_all, undetermined = True, False
+    met_all, any_impossible = True, False
     for name, (numbers, needed) in PCL5_CLUSTERS.items():
         values = [answers[f"q{number}"] for number in numbers]
         endorsed = sum(1 for value in values if value is not None and value >= PCL5_ENDORSED_AT)
         unanswered = sum(1 for value in values if value is None)
         met = endorsed >= needed
         clusters[name] = {"endorsed": endorsed, "needed": needed, "met": met}
-        if not met:
-            met_all = False
-            if endorsed + unanswered >= needed:
-                undetermined = True
-    provisional: bool | None = True if met_all else (None if undetermined else False)
+        met_all = met_all and met
+        # Even if every unanswered item here were endorsed, the cluster would fall short.
+        any_impossible = any_impossible or endorsed + unanswered < needed
+    # Met once every cluster is met; not met once any cluster can no longer be met; otherwise
+    # the unanswered items decide, and the result is undetermined.
+    provisional: bool | None = True if met_all else (False if any_impossible else None)
     flags = []
     if provisional:
         flags.append(PCL5_PROVISIONAL_PTSD)
@@ -313,7 +321,7 @@ def score_cssrs(instrument: Instrument, answers: Mapping[str, int | None]) -> Sc
     return Score(
         instrument=instrument.code,
         total=None,
-        band=risk.capitalize() if risk else None,
+        band=CSSRS_RISK_LABELS[risk] if risk else None,
         complete=not missing,
         missing=missing,
         flags=flags,

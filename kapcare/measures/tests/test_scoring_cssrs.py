@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from kapcare.measures.rules import CSSRS_RISK_FLAGS, ScoringError, score
+from kapcare.measures.rules import CSSRS_RISK_FLAGS, CSSRS_RISK_LABELS, ScoringError, score
 
 
 def valid_forms() -> list[dict[str, int | None]]:
@@ -49,7 +49,7 @@ def test_every_path_of_the_skip_logic(form: dict[str, int | None]) -> None:
     assert result.details == {"risk": expected}
     assert result.complete
     assert result.total is None  # a risk level, not a sum
-    assert result.band == expected.capitalize()
+    assert result.band == CSSRS_RISK_LABELS[expected]
     assert result.flags == ((CSSRS_RISK_FLAGS[expected],) if expected != "none" else ())
 
 

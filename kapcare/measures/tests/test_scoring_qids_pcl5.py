@@ -231,6 +231,27 @@ def test_pcl5_partial_form_that_cannot_meet_it_is_not_met() -> None:
     assert result.details["provisional_ptsd"] is False
 
 
+def test_one_failed_cluster_settles_it_however_much_else_is_unanswered() -> None:
+    # B answered and not endorsed; C, D and E entirely unanswered: B can no longer be met.
+    answers = {f"q{n}": 0 for n in range(1, 6)}
+    result = score("pcl5", answers)
+    assert result.details["provisional_ptsd"] is False
+    assert result.total is None
+
+
+@given(st.lists(st.one_of(st.none(), st.integers(0, 4)), min_size=20, max_size=20))
+def test_a_partial_verdict_never_contradicts_any_completion(values: list[int | None]) -> None:
+    """If a partial form is called met or not met, every way of filling it in agrees."""
+    verdict = score("pcl5", dict(zip(PCL5, values, strict=True))).details["provisional_ptsd"]
+    if verdict is None:
+        return
+    lowest = [0 if value is None else value for value in values]
+    highest = [4 if value is None else value for value in values]
+    for filled in (lowest, highest):
+        full = score("pcl5", dict(zip(PCL5, filled, strict=True))).details["provisional_ptsd"]
+        assert full is verdict
+
+
 @given(st.lists(st.integers(0, 4), min_size=20, max_size=20))
 def test_pcl5_rule_matches_its_definition(values: list[int]) -> None:
     answers = dict(zip(PCL5, values, strict=True))

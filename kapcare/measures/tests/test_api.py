@@ -1,0 +1,129 @@
+"""Instrument definitions and stateless scoring over the API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+
+from kapcare.accounts.models import User
+from kapcare.core.models import AuditEvent
+from kapcare.measures.instruments import INSTRUMENTS
+from kapcare.testing.personas import Practice
+
+
+def signed_in(user: User) -> HttpClient:
+    http = HttpClient()
+    http.force_login(user)
+    return http
+
+
+def post_score(http: HttpClient, body: dict[str, Any]) -> Any:
+    return http.post("/api/v1/score", json.dumps(body), content_type="application/json")
+
+
+def test_the_library_is_listed(practice: Practice) -> None:
+    response = signed_in(practice.nurse).get("/api/v1/instruments")
+    assert response.status_code == 200
+    rows = {row["code"]: row for row in response.json()}
+    assert set(rows) == set(INSTRUMENTS)
+    assert rows["phq9"] == {
+        "code": "phq9",
+        "name": INSTRUMENTS["phq9"].name,
+        "kind": "questionnaire",
+        "items": 10,
+        "total_range": [0, 27],
+        "text_allowed": True,
+    }
+    assert rows["cssrs_screener"]["total_range"] is None
+    assert rows["qids_sr16"]["text_allowed"] is False
+
+
+def test_a_definition_carries_text_only_where_allowed(practice: Practice) -> None:
+    http = signed_in(practice.therapist)
+    phq9 = http.get("/api/v1/instruments/phq9").json()
+    assert [item["id"] for item in phq9["items"]] == list(INSTRUMENTS["phq9"].item_ids)
+    assert phq9["items"][8]["text"].startswith("Thoughts that you would be better off dead")
+    assert phq9["loinc_total"] == "44261-6"
+    cssrs = http.get("/api/v1/instruments/cssrs_screener").json()
+    assert all("text" not in item for item in cssrs["items"])
+    assert "stem" not in cssrs
+    assert "Research Foundation for Mental Hygiene" in cssrs["licence"]
+
+
+def test_unknown_instrument_definition_is_404(practice: Practice) -> None:
+    response = signed_in(practice.therapist).get("/api/v1/instruments/phq10")
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["rule"] == "not_found"
+
+
+def test_scoring_returns_the_score_and_stores_nothing(practice: Practice) -> None:
+    http = signed_in(practice.nurse)
+    before = AuditEvent.objects.count()
+    answers = {f"q{n}": 1 for n in range(1, 10)}
+    response = post_score(http, {"instrument": "phq9", "answers": answers})
+    assert response.status_code == 200
+    assert response.json() == {
+        "instrument": "phq9",
+        "total": 9,
+        "band": "Mild",
+        "complete": True,
+        "prorated": False,
+        "missing": [],
+        "flags": ["suicide_item_positive"],
+        "details": {},
+        "scoring_version": "2026.1",
+    }
+    assert AuditEvent.objects.count() == before
+
+
+def test_cssrs_and_pcl5_details(practice: Practice) -> None:
+    http = signed_in(practice.prescriber)
+    cssrs = post_score(
+        http,
+        {"instrument": "cssrs_screener", "answers": {"q1": 1, "q2": 0, "q6": 1, "q6_recent": 1}},
+    ).json()
+    assert (cssrs["band"], cssrs["details"], cssrs["flags"]) == (
+        "High",
+        {"risk": "high"},
+        ["cssrs_risk_high"],
+    )
+    pcl5 = post_score(http, {"instrument": "pcl5", "answers": {f"q{n}": 2 for n in range(1, 21)}})
+    assert pcl5.json()["details"]["provisional_ptsd"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"instrument": "phq10", "answers": {}}, [("instrument", "unknown_instrument")]),
+        ({"instrument": "phq9", "answers": {"q1": 4}}, [("answers.q1", "out_of_range")]),
+        ({"instrument": "phq9", "answers": {"q1": "2"}}, [("answers.q1", "not_integer")]),
+        ({"instrument": "phq9", "answers": {"q1": True}}, [("answers.q1", "not_integer")]),
+        ({"instrument": "phq9", "answers": {"q1": 1.5}}, [("answers.q1", "not_integer")]),
+        ({"instrument": "phq9", "answers": {"q10": 1}}, [("answers.q10", "unknown_item")]),
+        (
+            {"instrument": "cssrs_screener", "answers": {"q1": 0, "q2": 0, "q3": 1, "q6": 0}},
+            [("answers.q3", "skip_logic")],
+        ),
+    ],
+)
+def test_scoring_errors_are_422_with_the_item_and_rule(
+    practice: Practice, body: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    response = post_score(signed_in(practice.nurse), body)
+    assert response.status_code == 422
+    assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == expected
+
+
+def test_a_malformed_body_is_422_naming_the_field(practice: Practice) -> None:
+    response = post_score(signed_in(practice.nurse), {"answers": {}})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "instrument"
+
+
+def test_signed_out_callers_cannot_score(db: None) -> None:
+    response = post_score(HttpClient(), {"instrument": "phq9", "answers": {}})
+    assert response.status_code == 401
+    assert HttpClient().get("/api/v1/instruments").status_code == 401
