@@ -7,5 +7,6 @@ urlpatterns = [
     path("", home_view, name="home"),
     path("accounts/", include("kapcare.accounts.urls")),
     path("clients/", include("kapcare.clients.urls")),
+    path("clients/", include("kapcare.measures.urls")),
     path("api/v1/", api.urls),
 ]

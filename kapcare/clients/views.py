@@ -32,6 +32,7 @@ from kapcare.core.forms import add_service_errors
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import practice_today
 from kapcare.core.views import is_htmx, practice_admin_required, staff_user
+from kapcare.measures.selectors import measure_history
 
 
 @require_GET
@@ -111,6 +112,7 @@ def _chart_context(client: Client, **forms: object) -> dict[str, object]:
         "weight_form": WeightForm(initial={"measured_on": practice_today()}),
         "status_form": StatusForm(initial={"status": client.status}),
         "latest_weight": next(iter(client.weights.all()), None),
+        "measures": measure_history(client),
     }
     context.update(forms)
     return context

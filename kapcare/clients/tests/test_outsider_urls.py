@@ -5,6 +5,7 @@ New pages are covered automatically: any route with a `client_id` parameter is t
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -12,8 +13,10 @@ import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from kapcare.clients.models import CareTeamMember, Client
+from kapcare.accounts.models import User
+from kapcare.clients.models import Client
 from kapcare.core.models import AuditEvent
+from kapcare.measures.services import administration_record
 from kapcare.testing.personas import Practice
 
 
@@ -33,19 +36,35 @@ def client_scoped_routes() -> list[str]:
     return sorted(set(routes))
 
 
-def fill(route: str, client: Client, member: CareTeamMember) -> str:
+# Route parameters: Django's <uuid:name> or <name>, ninja's {name}.
+PLACEHOLDER = re.compile(r"<(?:\w+:)?(?P<page>\w+)>|\{(?P<api>\w+)\}")
+
+
+def fill(route: str, client: Client, related: dict[str, uuid.UUID]) -> str:
+    """The route with the client's id and, for every other id it takes, a record of that client.
+
+    A new route with another id fails here until `related_ids` below provides one, so no
+    client-scoped page escapes the sweep.
+    """
     path = "/" + route.lstrip("^").rstrip("$")
-    replacements = {
-        "<uuid:client_id>": str(client.public_id),
-        "{client_id}": str(client.public_id),
-        "<client_id>": str(client.public_id),
-        "<uuid:member_id>": str(member.public_id),
-    }
-    for placeholder, value in replacements.items():
-        path = path.replace(placeholder, value)
+    ids = {"client_id": client.public_id, **related}
+    for match in list(PLACEHOLDER.finditer(path)):
+        name = match.group("page") or match.group("api")
+        assert name in ids, f"{route}: add a {name} of the client to related_ids()"
+        path = path.replace(match.group(0), str(ids[name]))
     assert "<" not in path, f"unfilled parameter in {route}"
     assert "{" not in path, f"unfilled parameter in {route}"
     return path
+
+
+def related_ids(client: Client, actor: User) -> dict[str, uuid.UUID]:
+    """One record of each kind that hangs off a client, for routes that name one."""
+    member = client.care_team.filter(ended_at__isnull=True).first()
+    assert member is not None
+    administration = administration_record(
+        actor=actor, client=client, instrument="moaas", answers={"total": 5}
+    )
+    return {"member_id": member.public_id, "administration_id": administration.public_id}
 
 
 def test_the_sweep_finds_the_client_pages_and_api() -> None:
@@ -61,7 +80,7 @@ def test_the_sweep_finds_the_client_pages_and_api() -> None:
 def test_every_client_url_is_404_for_staff_outside_the_care_team(
     practice: Practice, who: str
 ) -> None:
-    member = practice.client.care_team.get(staff=practice.nurse)
+    related = related_ids(practice.client, practice.nurse)
     http = HttpClient()
     http.force_login(getattr(practice, who))
     before_client = Client.objects.values().get(pk=practice.client.pk)
@@ -71,7 +90,7 @@ def test_every_client_url_is_404_for_staff_outside_the_care_team(
         )
     )
     for route in client_scoped_routes():
-        path = fill(route, practice.client, member)
+        path = fill(route, practice.client, related)
         statuses = {}
         for method in ("get", "post", "patch"):
             response = getattr(http, method)(path, data={}, content_type="application/json")
@@ -94,9 +113,9 @@ def test_every_client_url_is_404_for_a_client_that_does_not_exist(practice: Prac
     http = HttpClient()
     http.force_login(practice.admin)
     ghost = Client(public_id=uuid.uuid4())
-    member = CareTeamMember(public_id=uuid.uuid4())
+    related = {"member_id": uuid.uuid4(), "administration_id": uuid.uuid4()}
     for route in client_scoped_routes():
-        path = fill(route, ghost, member)
+        path = fill(route, ghost, related)
         response = http.get(path)
         assert response.status_code in (404, 405), f"GET {path}"
 
@@ -116,8 +135,9 @@ def test_care_team_member_of_another_client_is_404(practice: Practice) -> None:
 
 def test_signed_out_visitors_are_sent_to_sign_in(practice: Practice) -> None:
     http = HttpClient()
+    related = related_ids(practice.client, practice.nurse)
     for route in client_scoped_routes():
-        path = fill(route, practice.client, practice.client.care_team.first())  # type: ignore[arg-type]
+        path = fill(route, practice.client, related)
         response = http.get(path)
         if route.startswith("api/"):
             assert response.status_code == 401, path

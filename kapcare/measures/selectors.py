@@ -1,0 +1,83 @@
+"""Reads of a client's measures: history per instrument with change, response and remission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kapcare.clients.models import Client
+from kapcare.measures import rules
+from kapcare.measures.instruments import INSTRUMENTS, Instrument
+from kapcare.measures.models import Administration
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    administration: Administration
+    from_baseline: rules.Change | None
+    from_previous: rules.Change | None
+    response: bool | None
+    remission: bool | None
+
+
+@dataclass(frozen=True)
+class InstrumentHistory:
+    instrument: Instrument
+    rows: list[HistoryRow]  # newest first
+    baseline: Administration | None
+
+
+def measure_history(client: Client) -> list[InstrumentHistory]:
+    """Every current (uncorrected) administration, grouped by instrument, in one query.
+
+    The baseline is the earliest administration with a total. (When treatment courses exist,
+    the course's own baseline will be used instead.)
+    """
+    administrations = list(
+        Administration.objects.current()
+        .filter(client=client)
+        .select_related("entered_by")
+        .order_by("completed_at", "id")
+    )
+    grouped: dict[str, list[Administration]] = {}
+    for administration in administrations:
+        grouped.setdefault(administration.instrument, []).append(administration)
+    histories = []
+    for code, items in grouped.items():
+        scored = [a for a in items if a.total is not None]
+        baseline = scored[0] if scored else None
+        rows: list[HistoryRow] = []
+        previous: Administration | None = None
+        for administration in items:
+            total = administration.total
+            rows.append(
+                HistoryRow(
+                    administration=administration,
+                    from_baseline=(
+                        rules.change(baseline.total, total)
+                        if baseline is not None
+                        and baseline.total is not None
+                        and total is not None
+                        and administration is not baseline
+                        else None
+                    ),
+                    from_previous=(
+                        rules.change(previous.total, total)
+                        if previous is not None and previous.total is not None and total is not None
+                        else None
+                    ),
+                    response=(
+                        rules.is_response(baseline.total, total)
+                        if baseline is not None and administration is not baseline
+                        else None
+                    ),
+                    remission=rules.is_remission(code, total),
+                )
+            )
+            if total is not None:
+                previous = administration
+        rows.reverse()
+        histories.append(
+            InstrumentHistory(instrument=INSTRUMENTS[code], rows=rows, baseline=baseline)
+        )
+    histories.sort(key=lambda history: list(INSTRUMENTS).index(history.instrument.code))
+    return histories

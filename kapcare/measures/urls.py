@@ -1,0 +1,13 @@
+from django.urls import path
+
+from kapcare.measures import views
+
+app_name = "measures"
+urlpatterns = [
+    path("<uuid:client_id>/measures/new/", views.record_view, name="record"),
+    path(
+        "<uuid:client_id>/measures/<uuid:administration_id>/",
+        views.administration_view,
+        name="administration",
+    ),
+]
