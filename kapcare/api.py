@@ -15,6 +15,7 @@ from kapcare.clients.services import PossibleDuplicate
 from kapcare.core import api_errors
 from kapcare.measures.api import router as measures_router
 from kapcare.measures.rules import ScoringError
+from kapcare.measures.services import AnswersInvalid
 
 api = NinjaAPI(
     title="kapcare API",
@@ -42,6 +43,11 @@ def _errors(request: HttpRequest, items: list[dict[str, object]], status: int) -
 @api.exception_handler(SchemaValidationError)
 def schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
     return _errors(request, api_errors.from_schema(list(exc.errors)), 422)
+
+
+@api.exception_handler(AnswersInvalid)
+def answers_invalid(request: HttpRequest, exc: AnswersInvalid) -> HttpResponse:
+    return _errors(request, api_errors.from_django(exc), 422)
 
 
 @api.exception_handler(PossibleDuplicate)

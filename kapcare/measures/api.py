@@ -1,16 +1,25 @@
-"""Instruments and stateless scoring in the JSON API. No client data is involved here, so
-nothing is audited; administrations (which belong to a client) will be."""
+"""Instruments, stateless scoring, and a client's administrations in the JSON API.
+
+Instruments and /score involve no client data, so nothing is audited there. Administrations
+belong to a client: they go through the access getter, and reads and writes are audited."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 from django.http import Http404, HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict
 
+from kapcare.accounts.api_auth import api_caller
+from kapcare.clients.access import access_client, open_chart
 from kapcare.measures import rules
 from kapcare.measures.instruments import INSTRUMENTS
+from kapcare.measures.models import Administration
 from kapcare.measures.serialize import definition
+from kapcare.measures.services import administration_record
 
 router = Router(tags=["measures"])
 
@@ -80,3 +89,104 @@ def score_answers(request: HttpRequest, payload: ScoreIn) -> dict[str, Any]:
         "details": dict(result.details),
         "scoring_version": result.scoring_version,
     }
+
+
+class AdministrationIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    instrument: str
+    answers: dict[str, Any]
+    completed_at: dt.datetime | None = None
+    replaces: uuid.UUID | None = None
+    correction_reason: str = ""
+
+
+class AdministrationOut(Schema):
+    id: uuid.UUID
+    instrument: str
+    source: str
+    completed_at: dt.datetime
+    answers: dict[str, Any]
+    total: int | None
+    band: str | None
+    complete: bool
+    prorated: bool
+    missing: list[str]
+    flags: list[str]
+    details: dict[str, Any]
+    scoring_version: str
+    replaces: uuid.UUID | None
+    correction_reason: str
+    corrected: bool
+    entered_by: str
+
+
+def administration_out(administration: Administration, corrected: bool) -> dict[str, Any]:
+    return {
+        "id": administration.public_id,
+        "instrument": administration.instrument,
+        "source": administration.source,
+        "completed_at": administration.completed_at,
+        "answers": administration.answers,
+        "total": administration.total,
+        "band": administration.band or None,
+        "complete": administration.complete,
+        "prorated": administration.prorated,
+        "missing": administration.missing,
+        "flags": administration.flags,
+        "details": administration.details,
+        "scoring_version": administration.scoring_version,
+        "replaces": administration.replaces.public_id if administration.replaces else None,
+        "correction_reason": administration.correction_reason,
+        "corrected": corrected,
+        "entered_by": str(administration.entered_by) if administration.entered_by else "",
+    }
+
+
+@router.get(
+    "/clients/{client_id}/administrations",
+    response=list[AdministrationOut],
+    summary="A client's questionnaires and scores, newest first (corrected ones included)",
+)
+def list_administrations(
+    request: HttpRequest, client_id: uuid.UUID, instrument: str = ""
+) -> list[dict[str, Any]]:
+    client = open_chart(api_caller(request), client_id, view="api_measures")
+    administrations = Administration.objects.filter(client=client).select_related(
+        "entered_by", "replaces"
+    )
+    if instrument:
+        administrations = administrations.filter(instrument=instrument)
+    corrected = set(
+        Administration.objects.filter(client=client, replaces__isnull=False).values_list(
+            "replaces_id", flat=True
+        )
+    )
+    return [administration_out(a, a.pk in corrected) for a in administrations]
+
+
+@router.post(
+    "/clients/{client_id}/administrations",
+    response={201: AdministrationOut},
+    summary="Record a completed questionnaire or score entry",
+)
+def create_administration(
+    request: HttpRequest, client_id: uuid.UUID, payload: AdministrationIn
+) -> Status[dict[str, Any]]:
+    user = api_caller(request)
+    client = access_client(user, client_id, write=True)
+    replaces = None
+    if payload.replaces is not None:
+        replaces = Administration.objects.filter(client=client, public_id=payload.replaces).first()
+        if replaces is None:
+            raise Http404("No such administration for this client.")
+    administration = administration_record(
+        actor=user,
+        client=client,
+        instrument=payload.instrument,
+        answers=payload.answers,
+        completed_at=payload.completed_at,
+        replaces=replaces,
+        correction_reason=payload.correction_reason,
+    )
+    return Status(201, administration_out(administration, corrected=False))

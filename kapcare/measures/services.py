@@ -19,13 +19,17 @@ from kapcare.measures.instruments import INSTRUMENTS, Kind
 from kapcare.measures.models import Administration, Source
 
 
-def scoring_problems(error: rules.ScoringError) -> ValidationError:
+class AnswersInvalid(ValidationError):
+    """The answers cannot be scored (the API answers 422, as for /score)."""
+
+
+def scoring_problems(error: rules.ScoringError) -> AnswersInvalid:
     """A ScoringError as a ValidationError keyed `answers.<item>` (or `instrument`)."""
     by_field: dict[str, list[ValidationError]] = {}
     for problem in error.problems:
         name = f"answers.{problem.item}" if problem.item else "instrument"
         by_field.setdefault(name, []).append(ValidationError(problem.message, code=problem.rule))
-    return ValidationError(by_field)
+    return AnswersInvalid(by_field)
 
 
 def administration_record(
@@ -41,11 +45,8 @@ def administration_record(
     """Score and store one completed form. A correction names the administration it replaces."""
     definition = INSTRUMENTS.get(instrument)
     if definition is None:
-        raise field_error(
-            "instrument",
-            f"No instrument {instrument!r}; known: {', '.join(sorted(INSTRUMENTS))}.",
-            "unknown_instrument",
-        )
+        message = f"No instrument {instrument!r}; known: {', '.join(sorted(INSTRUMENTS))}."
+        raise AnswersInvalid({"instrument": ValidationError(message, code="unknown_instrument")})
     try:
         cleaned = rules.validate(definition, answers)
         result = rules.score(instrument, cleaned)

@@ -127,3 +127,83 @@ def test_signed_out_callers_cannot_score(db: None) -> None:
     response = post_score(HttpClient(), {"instrument": "phq9", "answers": {}})
     assert response.status_code == 401
     assert HttpClient().get("/api/v1/instruments").status_code == 401
+
+
+# --- a client's administrations -------------------------------------------------------------
+
+
+def admin_url(practice: Practice) -> str:
+    return f"/api/v1/clients/{practice.client.public_id}/administrations"
+
+
+def post_json(http: HttpClient, url: str, body: dict[str, Any]) -> Any:
+    return http.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_recording_and_listing_administrations(practice: Practice) -> None:
+    http = signed_in(practice.nurse)
+    answers = {f"q{n}": 2 for n in range(1, 8)}
+    created = post_json(http, admin_url(practice), {"instrument": "gad7", "answers": answers})
+    assert created.status_code == 201
+    body = created.json()
+    assert (body["total"], body["band"], body["source"], body["corrected"]) == (
+        14,
+        "Moderate",
+        "clinic",
+        False,
+    )
+    assert AuditEvent.objects.filter(action="measure.record", channel="api").count() == 1
+    correction = post_json(
+        http,
+        admin_url(practice),
+        {
+            "instrument": "gad7",
+            "answers": {f"q{n}": 1 for n in range(1, 8)},
+            "replaces": body["id"],
+            "correction_reason": "entered from the wrong sheet",
+        },
+    )
+    assert correction.status_code == 201
+    listing = http.get(admin_url(practice)).json()
+    assert [(row["total"], row["corrected"]) for row in listing] == [(7, False), (14, True)]
+    assert listing[0]["replaces"] == body["id"]
+    assert AuditEvent.objects.filter(action="client.read", detail__view="api_measures").exists()
+
+
+def test_answers_that_cannot_be_scored_are_422_and_nothing_is_saved(practice: Practice) -> None:
+    http = signed_in(practice.nurse)
+    before = AuditEvent.objects.count()
+    response = post_json(http, admin_url(practice), {"instrument": "phq9", "answers": {"q9": 9}})
+    assert response.status_code == 422
+    assert [(e["field"], e["rule"]) for e in response.json()["errors"]] == [
+        ("answers.q9", "out_of_range")
+    ]
+    unknown = post_json(http, admin_url(practice), {"instrument": "nope", "answers": {}})
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["rule"] == "unknown_instrument"
+    assert AuditEvent.objects.count() == before
+
+
+def test_outsiders_cannot_see_or_record(practice: Practice) -> None:
+    http = signed_in(practice.outsider)
+    assert http.get(admin_url(practice)).status_code == 404
+    response = post_json(
+        http, admin_url(practice), {"instrument": "moaas", "answers": {"total": 5}}
+    )
+    assert response.status_code == 404
+    assert not practice.client.administrations.exists()
+
+
+def test_a_correction_must_name_an_administration_of_this_client(practice: Practice) -> None:
+    http = signed_in(practice.nurse)
+    response = post_json(
+        http,
+        admin_url(practice),
+        {
+            "instrument": "moaas",
+            "answers": {"total": 5},
+            "replaces": "00000000-0000-0000-0000-000000000000",
+            "correction_reason": "x",
+        },
+    )
+    assert response.status_code == 404
