@@ -28,6 +28,8 @@ from kapcare.clients.models import (
     WeightMeasurement,
 )
 from kapcare.core import audit
+from kapcare.measures.models import Administration, Source
+from kapcare.synthetic.trajectories import course_forms
 
 # The order in which a client moves through the practice.
 PATHWAY = [
@@ -122,6 +124,7 @@ class GeneratedCounts:
     care_team_members: int = 0
     status_changes: int = 0
     weights: int = 0
+    administrations: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
 
 
@@ -249,6 +252,7 @@ def _generate_batch(
     members: list[CareTeamMember] = []
     changes: list[StatusChange] = []
     weights: list[WeightMeasurement] = []
+    administrations: list[Administration] = []
     for client, history in zip(clients, histories, strict=True):
         reached = {status for status, _ in history}
         at = dict(history)
@@ -311,12 +315,40 @@ def _generate_batch(
                         updated_by=actor,
                     )
                 )
+        if ClientStatus.SCREENING in reached:
+            # Measured from screening until discharge (or now), by the client's nurse or therapist.
+            end = at.get(ClientStatus.DISCHARGED, now)
+            entered_by = actor
+            for form in course_forms(start=at[ClientStatus.SCREENING], end=end, rng=rng):
+                administrations.append(
+                    Administration(
+                        client=client,
+                        instrument=form.instrument,
+                        source=Source.CLINIC,
+                        completed_at=form.completed_at,
+                        answers=form.answers,
+                        total=form.result.total,
+                        band=form.result.band or "",
+                        complete=form.result.complete,
+                        prorated=form.result.prorated,
+                        missing=list(form.result.missing),
+                        flags=list(form.result.flags),
+                        details=dict(form.result.details),
+                        scoring_version=form.result.scoring_version,
+                        entered_by=entered_by,
+                        created_at=form.completed_at,
+                        created_by=entered_by,
+                        updated_by=entered_by,
+                    )
+                )
     CareTeamMember.objects.bulk_create(members)
     StatusChange.objects.bulk_create(changes)
     WeightMeasurement.objects.bulk_create(weights)
+    Administration.objects.bulk_create(administrations, batch_size=1000)
     counts.clients += len(clients)
     counts.care_team_members += len(members)
     counts.status_changes += len(changes)
     counts.weights += len(weights)
+    counts.administrations += len(administrations)
     for final in finals:
         counts.by_status[final] = counts.by_status.get(final, 0) + 1

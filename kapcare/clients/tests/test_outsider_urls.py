@@ -89,14 +89,26 @@ def test_every_client_url_is_404_for_staff_outside_the_care_team(
             "id", flat=True
         )
     )
+    ghost = Client(public_id=uuid.uuid4())
     for route in client_scoped_routes():
         path = fill(route, practice.client, related)
+        ghost_path = fill(route, ghost, related)
         statuses = {}
         for method in ("get", "post", "patch"):
             response = getattr(http, method)(path, data={}, content_type="application/json")
+            # What an outsider learns must be exactly what they would learn about a client who
+            # does not exist: the same status and the same body (a 422 for a malformed payload
+            # is checked before access, and is the same for both).
+            ghost_response = getattr(http, method)(
+                ghost_path, data={}, content_type="application/json"
+            )
+            assert response.status_code == ghost_response.status_code, f"{method} {path}"
+            if response["Content-Type"].startswith("application/json"):
+                assert response.json() == ghost_response.json(), f"{method} {path}"
+            else:  # pages carry a fresh CSRF token each time; they must not name the client
+                assert practice.client.legal_family_name.encode() not in response.content
+            assert response.status_code in (404, 405, 422), f"{method.upper()} {path}"
             statuses[method] = response.status_code
-            # 405 (method not allowed) says nothing about the client; anything else but 404 would.
-            assert response.status_code in (404, 405), f"{method.upper()} {path}"
         assert 404 in statuses.values(), f"{path}: no method reached the access check"
     # Nothing changed and nothing was recorded against the client.
     assert Client.objects.values().get(pk=practice.client.pk) == before_client
