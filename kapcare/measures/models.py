@@ -34,7 +34,7 @@ class Administration(TrackedModel):
     source = models.CharField(max_length=20, choices=Source.choices)
     completed_at = models.DateTimeField(default=now)
     answers = models.JSONField(encoder=DjangoJSONEncoder)
-    total = models.IntegerField(null=True)
+    total = models.IntegerField(null=True, blank=True)
     band = models.CharField(max_length=60, blank=True)
     complete = models.BooleanField()
     prorated = models.BooleanField(default=False)

@@ -75,6 +75,18 @@ GAD7_POSITIVE_SCREEN = "gad7_positive_screen"
 # The item whose non-zero answer means suicidal thoughts, per instrument (clinical-facts §6.1).
 SUICIDE_ITEMS = {"phq9": "q9", "qids_sr16": "q12", "bdi2": "item9", "madrs": "item10"}
 
+# How each flag reads to a person.
+FLAG_LABELS = {
+    SUICIDE_ITEM_POSITIVE: "Suicide item above 0",
+    SUICIDE_ITEM_MISSING: "Suicide item unanswered",
+    CSSRS_RISK_FLAGS["low"]: "C-SSRS low risk",
+    CSSRS_RISK_FLAGS["moderate"]: "C-SSRS moderate risk",
+    CSSRS_RISK_FLAGS["high"]: "C-SSRS high risk",
+    PCL5_PROVISIONAL_PTSD: "Provisional PTSD (DSM-5 rule)",
+    PCL5_AT_OR_ABOVE_CUTPOINT: "At or above the PCL-5 cut-point",
+    GAD7_POSITIVE_SCREEN: "Positive anxiety screen (10 or more)",
+}
+
 # Practice settings with their published defaults (clinical-facts §6.1, §6.2).
 PCL5_DEFAULT_CUTPOINT = 33  # published provisional cut-point range 31–33
 GAD7_POSITIVE_AT = 10

@@ -18,12 +18,49 @@ class HistoryRow:
     response: bool | None
     remission: bool | None
 
+    @property
+    def flag_labels(self) -> list[str]:
+        return [rules.FLAG_LABELS.get(flag, flag) for flag in self.administration.flags]
+
 
 @dataclass(frozen=True)
 class InstrumentHistory:
     instrument: Instrument
     rows: list[HistoryRow]  # newest first
     baseline: Administration | None
+
+    @property
+    def chart(self) -> dict[str, object] | None:
+        """What the trajectory chart draws, or None when there is nothing to plot (no totals,
+        or an instrument without a numeric range)."""
+        instrument = self.instrument
+        points = [
+            row.administration
+            for row in reversed(self.rows)
+            if row.administration.total is not None
+        ]
+        if not points or instrument.total_range is None:
+            return None
+        start = points[0].completed_at
+        remission = rules.REMISSION_DEFAULTS.get(instrument.code)
+        return {
+            "name": instrument.name,
+            "start": start.isoformat(),
+            "range": list(instrument.total_range),
+            "bands": [
+                {"low": band.low, "high": band.high, "label": band.label}
+                for band in instrument.bands
+            ],
+            "points": [
+                {
+                    "days": round((point.completed_at - start).total_seconds() / 86400, 2),
+                    "total": point.total,
+                }
+                for point in points
+            ],
+            "baseline": self.baseline.total if self.baseline else None,
+            "remission_at": remission.at_most if remission else None,
+        }
 
 
 def measure_history(client: Client) -> list[InstrumentHistory]:

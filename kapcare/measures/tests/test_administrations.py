@@ -199,3 +199,47 @@ def test_history_ignores_corrected_forms(practice: Practice) -> None:
     )
     [history] = measure_history(practice.client)
     assert [row.administration.total for row in history.rows] == [18]
+
+
+def test_chart_data_for_the_trajectory(practice: Practice) -> None:
+    start = now() - dt.timedelta(days=28)
+    for days, total in [(0, 20), (14, 11), (28, 4)]:
+        administration_record(
+            actor=practice.nurse,
+            client=practice.client,
+            instrument="phq9",
+            answers=phq9(total),
+            completed_at=start + dt.timedelta(days=days),
+        )
+    administration_record(
+        actor=practice.nurse,
+        client=practice.client,
+        instrument="cssrs_screener",
+        answers={"q1": 0, "q2": 0, "q6": 0},
+    )
+    histories = {h.instrument.code: h for h in measure_history(practice.client)}
+    chart = histories["phq9"].chart
+    assert chart is not None
+    assert [(p["days"], p["total"]) for p in chart["points"]] == [(0, 20), (14, 11), (28, 4)]
+    assert chart["range"] == [0, 27]
+    assert chart["baseline"] == 20
+    assert chart["remission_at"] == 4
+    assert chart["bands"][0]["label"] == "None–minimal"
+    assert histories["cssrs_screener"].chart is None  # a risk level has nothing to plot
+
+
+@pytest.mark.parametrize(
+    ("instrument", "answers"),
+    [
+        ("cssrs_screener", {"q1": 1, "q2": 0, "q6": 0}),  # a risk level, never a total
+        ("gad7", {"q1": 2}),  # incomplete: no total
+        ("pcl5", {}),  # empty
+    ],
+)
+def test_forms_without_a_total_are_recorded_too(
+    practice: Practice, instrument: str, answers: dict[str, int]
+) -> None:
+    administration = administration_record(
+        actor=practice.nurse, client=practice.client, instrument=instrument, answers=answers
+    )
+    assert Administration.objects.get(pk=administration.pk).total is None

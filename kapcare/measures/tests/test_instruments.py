@@ -120,3 +120,18 @@ def test_phq9_item9_wording_and_unscored_difficulty() -> None:
     assert difficulty is not None
     assert not difficulty.scored
     assert not difficulty.required
+
+
+def test_every_flag_the_rules_can_raise_has_a_label() -> None:
+    from kapcare.measures import rules
+
+    raised = {
+        rules.SUICIDE_ITEM_POSITIVE,
+        rules.SUICIDE_ITEM_MISSING,
+        rules.PCL5_PROVISIONAL_PTSD,
+        rules.PCL5_AT_OR_ABOVE_CUTPOINT,
+        rules.GAD7_POSITIVE_SCREEN,
+        *rules.CSSRS_RISK_FLAGS.values(),
+    }
+    assert raised == set(rules.FLAG_LABELS)
+    assert all(label and label[0].isupper() for label in rules.FLAG_LABELS.values())
