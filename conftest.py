@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from kapcare.testing.personas import Practice, practice  # noqa: F401  (fixtures)
+from kapcare.testing.worker import run_worker  # noqa: F401  (fixture)
 
 BROWSER_FLAGS = [
     "--no-sandbox",

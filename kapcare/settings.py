@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "kapcare.core",
     "kapcare.clients",
     "kapcare.measures",
+    "kapcare.safety",
     "kapcare.synthetic",
 ]
 
@@ -133,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "kapcare.core.context_processors.practice",
+                "kapcare.safety.context_processors.safety_banner",
             ],
         },
     },
@@ -210,6 +212,8 @@ TIME_ZONE = env_str("KAPCARE_TIME_ZONE") or "UTC"
 USE_I18N = True
 USE_TZ = True
 PRACTICE_NAME = env_str("KAPCARE_PRACTICE_NAME") or "kapcare"
+# The address staff open kapcare at, for links in e-mails.
+PRACTICE_URL = env_str("KAPCARE_PUBLIC_URL") or "http://127.0.0.1:8000"
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("KAPCARE_STATIC_ROOT") or DATA_DIR / "static")

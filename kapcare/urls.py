@@ -8,5 +8,6 @@ urlpatterns = [
     path("accounts/", include("kapcare.accounts.urls")),
     path("clients/", include("kapcare.clients.urls")),
     path("clients/", include("kapcare.measures.urls")),
+    path("clients/", include("kapcare.safety.urls")),
     path("api/v1/", api.urls),
 ]

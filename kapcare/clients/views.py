@@ -33,6 +33,9 @@ from kapcare.core.models import AuditEvent
 from kapcare.core.time import practice_today
 from kapcare.core.views import is_htmx, practice_admin_required, staff_user
 from kapcare.measures.selectors import measure_history
+from kapcare.safety.forms import RiskAssessmentForm
+from kapcare.safety.selectors import open_flags
+from kapcare.safety.services import can_assess_risk
 
 
 @require_GET
@@ -104,7 +107,7 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _chart_context(client: Client, **forms: object) -> dict[str, object]:
+def _chart_context(client: Client, user: User, **forms: object) -> dict[str, object]:
     context: dict[str, object] = {
         "client": client,
         "timeline": chart_timeline(client),
@@ -113,6 +116,10 @@ def _chart_context(client: Client, **forms: object) -> dict[str, object]:
         "status_form": StatusForm(initial={"status": client.status}),
         "latest_weight": next(iter(client.weights.all()), None),
         "measures": measure_history(client),
+        "safety_flags": list(open_flags(client)),
+        "risk_assessments": list(client.risk_assessments.select_related("assessed_by")[:5]),
+        "risk_form": RiskAssessmentForm(),
+        "can_assess_risk": can_assess_risk(user),
     }
     context.update(forms)
     return context
@@ -120,8 +127,9 @@ def _chart_context(client: Client, **forms: object) -> dict[str, object]:
 
 @require_GET
 def client_chart_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
-    client = chart(open_chart(staff_user(request), client_id))
-    return render(request, "clients/chart.html", _chart_context(client))
+    user = staff_user(request)
+    client = chart(open_chart(user, client_id))
+    return render(request, "clients/chart.html", _chart_context(client, user))
 
 
 @require_http_methods(["GET", "POST"])
@@ -145,8 +153,9 @@ def client_edit_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse
 
 def _chart_with_errors(request: HttpRequest, client_id: uuid.UUID, **forms: object) -> HttpResponse:
     """Re-show the chart with a failed form in place, so the message sits beside the field."""
-    client = chart(open_chart(staff_user(request), client_id))
-    return render(request, "clients/chart.html", _chart_context(client, **forms), status=400)
+    user = staff_user(request)
+    client = chart(open_chart(user, client_id))
+    return render(request, "clients/chart.html", _chart_context(client, user, **forms), status=400)
 
 
 def _submit_chart_form(

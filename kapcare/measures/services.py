@@ -17,6 +17,7 @@ from kapcare.core.time import now
 from kapcare.measures import rules
 from kapcare.measures.instruments import INSTRUMENTS, Kind
 from kapcare.measures.models import Administration, Source
+from kapcare.safety.services import flag_raise_for_administration
 
 
 class AnswersInvalid(ValidationError):
@@ -94,6 +95,7 @@ def administration_record(
     administration.full_clean()
     with transaction.atomic():
         administration.save()
+        flag_raise_for_administration(actor=actor, administration=administration)
         audit.record(
             actor=actor,
             action="measure.correct" if replaces else "measure.record",

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from kapcare.accounts.models import Role, User
 from kapcare.accounts.services import staff_create
-from kapcare.clients.models import Client
+from kapcare.clients.models import Client, ClientStatus
+from kapcare.measures.services import administration_record
 from kapcare.synthetic.generator import GeneratedCounts, PracticeStaff, generate_clients
 
 
@@ -80,4 +81,25 @@ def create_demo_practice(
         front_desk=[created["frontdesk"]],
     )
     counts = generate_clients(staff=staff, count=clients, seed=seed, now=now)
+    _todays_phq9_with_item9(nurse=created["nurse"], now=now)
     return accounts, counts
+
+
+def _todays_phq9_with_item9(*, nurse: User, now: dt.datetime) -> None:
+    """One client in active treatment answered PHQ-9 item 9 this morning: the demo opens with a
+    safety flag waiting for the care team, as a real day might."""
+    client = (
+        Client.objects.filter(status=ClientStatus.ACTIVE, care_team__staff=nurse)
+        .order_by("legal_family_name", "id")
+        .first()
+    )
+    if client is None:
+        return
+    answers = {"q1": 2, "q2": 2, "q3": 2, "q4": 1, "q5": 1, "q6": 2, "q7": 1, "q8": 0, "q9": 1}
+    administration_record(
+        actor=nurse,
+        client=client,
+        instrument="phq9",
+        answers=answers,
+        completed_at=now - dt.timedelta(hours=2),
+    )

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
-import signal
-from collections.abc import Iterator
-from types import SimpleNamespace
+from collections.abc import Callable
 
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 from django.tasks import TaskResultStatus
-from django_tasks_db.management.commands import db_worker
 from django_tasks_db.models import DBTaskResult
 
 from kapcare.accounts import services
@@ -178,28 +173,15 @@ def test_a_failed_create_enqueues_nothing(practice, django_capture_on_commit_cal
     assert not DBTaskResult.objects.exists()
 
 
-@pytest.fixture
-def restore_signal_handlers() -> Iterator[None]:
-    # The worker installs its own SIGINT/SIGTERM handlers for a graceful stop; put pytest's back.
-    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    yield
-    for sig, handler in saved.items():
-        signal.signal(sig, handler)
-
-
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("restore_signal_handlers")
-def test_the_worker_mails_the_owner(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_worker_mails_the_owner(run_worker: Callable[..., None]) -> None:
     owner = make_staff(username="owner", first_name="Robin", email="robin@example.org")
     token, raw = services.api_token_create(actor=owner, name="nightly export")
     # transaction=True: the create really commits, so its on_commit hook really enqueued.
     queued = DBTaskResult.objects.get()
     assert queued.status == TaskResultStatus.READY
     assert mail.outbox == []
-    # The worker waits a random moment (up to a second) before its first poll; skip it here.
-    monkeypatch.setattr(db_worker, "random", SimpleNamespace(random=lambda: 0.0))
-
-    call_command("worker", max_tasks=1, interval=0.01, stdout=io.StringIO())
+    run_worker()
 
     queued.refresh_from_db()
     assert queued.status == TaskResultStatus.SUCCESSFUL

@@ -132,3 +132,16 @@ def test_command_refuses_a_negative_count(db: None, tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="--clients"):
         call_command("demo", clients=-1, accounts_file=str(tmp_path / "a.txt"))
     assert not User.objects.exists()
+
+
+def test_the_demo_opens_with_one_safety_flag(db: None) -> None:
+    from kapcare.core.time import now
+    from kapcare.safety.models import SafetyFlag
+    from kapcare.synthetic.demo import create_demo_practice
+
+    create_demo_practice(clients=40, seed=2026, now=now())
+    flag = SafetyFlag.objects.open().get()
+    assert flag.client.status == "active"
+    assert flag.client.care_team.filter(staff__username="nurse").exists()
+    assert flag.source_administration is not None
+    assert flag.source_administration.answers["q9"] == 1

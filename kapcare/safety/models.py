@@ -1,0 +1,87 @@
+"""Safety flags (a reason to look now) and the risk assessments that close them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from kapcare.clients.models import Client
+from kapcare.core.models import TrackedModel
+from kapcare.core.time import now
+
+
+class Severity(models.TextChoices):
+    # Order matters: later is more severe.
+    REVIEW = "review", "Same-day review"
+    MODERATE = "moderate", "Moderate risk"
+    HIGH = "high", "High risk"
+
+
+class RiskLevel(models.TextChoices):
+    NONE = "none", "No current risk identified"
+    LOW = "low", "Low"
+    MODERATE = "moderate", "Moderate"
+    HIGH = "high", "High"
+
+
+class RiskAssessment(TrackedModel):
+    """A clinician's structured suicide-risk assessment: what they found and what was done."""
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="risk_assessments")
+    assessed_at = models.DateTimeField(default=now)
+    assessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    risk_level = models.CharField(max_length=10, choices=RiskLevel.choices)
+    actions = models.TextField(help_text="What was done: who was told, what was arranged.")
+    safety_plan = models.TextField(help_text="The safety plan reviewed or made with the client.")
+
+    class Meta:
+        ordering = ["-assessed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_risk_level_display()} risk, {self.assessed_at:%Y-%m-%d}"
+
+
+class SafetyFlagQuerySet(models.QuerySet["SafetyFlag"]):
+    def open(self) -> SafetyFlagQuerySet:
+        return self.filter(closed_at__isnull=True)
+
+
+class SafetyFlag(TrackedModel):
+    """Raised by an answer that needs a clinician today; open until a risk assessment closes it.
+
+    An open flag is what later blocks a dosing session (kapcare.safety.selectors.blocks_dosing).
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="safety_flags")
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    reason = models.CharField(max_length=300)
+    source_administration = models.ForeignKey(
+        "measures.Administration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="safety_flags",
+    )
+    raised_at = models.DateTimeField(default=now)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    closing_assessment = models.ForeignKey(
+        RiskAssessment, null=True, blank=True, on_delete=models.PROTECT, related_name="closed_flags"
+    )
+
+    objects = SafetyFlagQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["client", "closed_at"], name="flag_client_open")]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.reason}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
