@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "kapcare.clients",
     "kapcare.measures",
     "kapcare.safety",
+    "kapcare.portal",
     "kapcare.synthetic",
 ]
 
@@ -212,6 +213,18 @@ TIME_ZONE = env_str("KAPCARE_TIME_ZONE") or "UTC"
 USE_I18N = True
 USE_TZ = True
 PRACTICE_NAME = env_str("KAPCARE_PRACTICE_NAME") or "kapcare"
+# Self-report links for clients: how long they work, the message that carries them, who sends
+# text messages, and the crisis resources shown when an answer calls for them.
+SELF_REPORT_LINK_HOURS = env_int("KAPCARE_SELF_REPORT_LINK_HOURS", 72)
+SELF_REPORT_MESSAGE = env_str("KAPCARE_SELF_REPORT_MESSAGE") or (
+    "{practice} has asked you to complete a few short questionnaires before your next visit. "
+    "Open this link on your phone or computer (it works for {hours} hours, once): {link}"
+)
+SMS_SENDER = env_str("KAPCARE_SMS_SENDER") or "kapcare.measures.sms.LoggingSmsSender"
+CRISIS_TEXT = env_str("KAPCARE_CRISIS_TEXT") or (
+    "If you are thinking about suicide or are in crisis, call or text 988 (Suicide & Crisis "
+    "Lifeline, US) now, any time. If you are in immediate danger, call 911."
+)
 # The address staff open kapcare at, for links in e-mails.
 PRACTICE_URL = env_str("KAPCARE_PUBLIC_URL") or "http://127.0.0.1:8000"
 

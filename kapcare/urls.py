@@ -10,4 +10,5 @@ urlpatterns = [
     path("clients/", include("kapcare.measures.urls")),
     path("clients/", include("kapcare.safety.urls")),
     path("api/v1/", api.urls),
+    path("r/", include("kapcare.portal.urls")),
 ]

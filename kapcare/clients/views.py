@@ -32,6 +32,7 @@ from kapcare.core.forms import add_service_errors
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import practice_today
 from kapcare.core.views import is_htmx, practice_admin_required, staff_user
+from kapcare.measures.forms import SendLinkForm
 from kapcare.measures.selectors import measure_history
 from kapcare.safety.forms import RiskAssessmentForm
 from kapcare.safety.selectors import open_flags
@@ -116,6 +117,8 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "status_form": StatusForm(initial={"status": client.status}),
         "latest_weight": next(iter(client.weights.all()), None),
         "measures": measure_history(client),
+        "self_report_links": list(client.self_report_links.all()[:5]),
+        "send_link_form": SendLinkForm(),
         "safety_flags": list(open_flags(client)),
         "risk_assessments": list(client.risk_assessments.select_related("assessed_by")[:5]),
         "risk_form": RiskAssessmentForm(),

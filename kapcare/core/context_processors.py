@@ -7,4 +7,7 @@ from django.http import HttpRequest
 
 
 def practice(request: HttpRequest) -> dict[str, Any]:
-    return {"practice_name": settings.PRACTICE_NAME}
+    return {
+        "practice_name": settings.PRACTICE_NAME,
+        "self_report_hours": settings.SELF_REPORT_LINK_HOURS,
+    }

@@ -17,7 +17,8 @@ from kapcare.accounts.api_auth import api_caller
 from kapcare.clients.access import access_client, open_chart
 from kapcare.measures import rules
 from kapcare.measures.instruments import INSTRUMENTS
-from kapcare.measures.models import Administration
+from kapcare.measures.models import Administration, SelfReportLink
+from kapcare.measures.self_report import link_send
 from kapcare.measures.serialize import definition
 from kapcare.measures.services import administration_record
 
@@ -190,3 +191,55 @@ def create_administration(
         correction_reason=payload.correction_reason,
     )
     return Status(201, administration_out(administration, corrected=False))
+
+
+class SelfReportLinkIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    instruments: list[str]
+    channel: str
+
+
+class SelfReportLinkOut(Schema):
+    id: uuid.UUID
+    instruments: list[str]
+    channel: str
+    expires_at: dt.datetime
+    state: str
+
+
+def link_out(link: SelfReportLink) -> dict[str, Any]:
+    return {
+        "id": link.public_id,
+        "instruments": link.instruments,
+        "channel": link.channel,
+        "expires_at": link.expires_at,
+        "state": link.state(),
+    }
+
+
+@router.get(
+    "/clients/{client_id}/self-report-links",
+    response=list[SelfReportLinkOut],
+    summary="Links sent to the client, newest first, with their state",
+)
+def list_self_report_links(request: HttpRequest, client_id: uuid.UUID) -> list[dict[str, Any]]:
+    client = open_chart(api_caller(request), client_id, view="api_self_report_links")
+    return [link_out(link) for link in client.self_report_links.all()]
+
+
+@router.post(
+    "/clients/{client_id}/self-report-links",
+    response={201: SelfReportLinkOut},
+    summary="Send questionnaires to the client as a single-use, expiring link",
+)
+def send_self_report_link(
+    request: HttpRequest, client_id: uuid.UUID, payload: SelfReportLinkIn
+) -> Status[dict[str, Any]]:
+    user = api_caller(request)
+    client = access_client(user, client_id, write=True)
+    link = link_send(
+        actor=user, client=client, instruments=payload.instruments, channel=payload.channel
+    )
+    # The link's secret is never returned: it goes to the client only.
+    return Status(201, link_out(link))

@@ -44,3 +44,21 @@ def answer_form(instrument: Instrument, *, correcting: bool) -> type[forms.Form]
             label="Why is this form corrected?", max_length=300
         )
     return type(f"{instrument.code.title()}Form", (forms.Form,), fields)
+
+
+class SendLinkForm(forms.Form):
+    instruments = forms.MultipleChoiceField(
+        label="Questionnaires", widget=forms.CheckboxSelectMultiple, choices=()
+    )
+    channel = forms.ChoiceField(
+        label="Send by", choices=(("email", "E-mail"), ("sms", "Text message"))
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from kapcare.measures.instruments import INSTRUMENTS
+        from kapcare.measures.self_report import sendable_instruments
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["instruments"].choices = [  # type: ignore[attr-defined]
+            (code, INSTRUMENTS[code].name) for code in sendable_instruments()
+        ]

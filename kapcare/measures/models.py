@@ -46,8 +46,9 @@ class Administration(TrackedModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
     correction_reason = models.CharField(max_length=300, blank=True)
+    # None when the client completed the form from a self-report link.
     entered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
 
     objects = AdministrationQuerySet.as_manager()
@@ -78,3 +79,45 @@ class Administration(TrackedModel):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("Administrations are never deleted; record a correction instead.")
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
+class SelfReportLink(TrackedModel):
+    """A single-use, expiring link through which a client completes questionnaires.
+
+    Only a SHA-256 of the link's secret is stored. Partial answers are kept here until the
+    client submits each questionnaire; each submitted one becomes an Administration.
+    """
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="self_report_links")
+    instruments = models.JSONField()
+    token_hash = models.CharField(max_length=64, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    expires_at = models.DateTimeField()
+    progress = models.JSONField(default=dict, blank=True)
+    completed_instruments = models.JSONField(default=list, blank=True)
+    first_opened_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Self-report link ({', '.join(self.instruments)})"
+
+    @property
+    def remaining(self) -> list[str]:
+        return [code for code in self.instruments if code not in self.completed_instruments]
+
+    def state(self, at: Any = None) -> str:
+        if self.completed_at is not None:
+            return "completed"
+        if (at or now()) >= self.expires_at:
+            return "expired"
+        if self.first_opened_at is not None:
+            return "in_progress"
+        return "sent"

@@ -35,15 +35,22 @@ def scoring_problems(error: rules.ScoringError) -> AnswersInvalid:
 
 def administration_record(
     *,
-    actor: User,
+    actor: User | None,
     client: Client,
     instrument: str,
     answers: Mapping[str, Any],
     completed_at: dt.datetime | None = None,
     replaces: Administration | None = None,
     correction_reason: str = "",
+    self_report: bool = False,
 ) -> Administration:
-    """Score and store one completed form. A correction names the administration it replaces."""
+    """Score and store one completed form. A correction names the administration it replaces.
+
+    `actor` is None only for a form the client completed from a self-report link
+    (`self_report=True`); the audit row then says so.
+    """
+    if actor is None and not self_report:
+        raise PermissionError("Only a self-report link records a form without a staff member.")
     definition = INSTRUMENTS.get(instrument)
     if definition is None:
         message = f"No instrument {instrument!r}; known: {', '.join(sorted(INSTRUMENTS))}."
@@ -75,7 +82,13 @@ def administration_record(
     administration = Administration(
         client=client,
         instrument=instrument,
-        source=Source.SCORE_ENTRY if definition.kind == Kind.SCORE_ENTRY else Source.CLINIC,
+        source=(
+            Source.SELF_REPORT
+            if self_report
+            else Source.SCORE_ENTRY
+            if definition.kind == Kind.SCORE_ENTRY
+            else Source.CLINIC
+        ),
         completed_at=when,
         answers=cleaned,
         total=result.total,
@@ -113,6 +126,8 @@ def administration_record(
             detail=(
                 {"replaces": str(replaces.public_id), "reason": correction_reason}
                 if replaces
+                else {"completed_by": "client", "via": "self_report_link"}
+                if self_report
                 else None
             ),
         )

@@ -8,15 +8,17 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kapcare.clients.access import access_client, open_chart
 from kapcare.core.forms import add_service_errors
 from kapcare.core.views import staff_user
 from kapcare.measures import rules
-from kapcare.measures.forms import answer_form
+from kapcare.measures.forms import SendLinkForm, answer_form
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.measures.models import Administration
+from kapcare.measures.self_report import link_send
 from kapcare.measures.services import administration_record
 
 SUICIDE_FLAG_MESSAGES = {
@@ -118,3 +120,30 @@ def administration_view(
             "replaced_by": Administration.objects.filter(replaces=administration).first(),
         },
     )
+
+
+@require_POST
+def send_link_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    client = access_client(user, client_id, write=True)
+    form = SendLinkForm(request.POST)
+    if form.is_valid():
+        try:
+            link = link_send(
+                actor=user,
+                client=client,
+                instruments=form.cleaned_data["instruments"],
+                channel=form.cleaned_data["channel"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            where = "by e-mail" if link.channel == "email" else "by text message"
+            until = timezone.localtime(link.expires_at)
+            messages.success(request, f"Link sent {where}; it works until {until:%b %d, %H:%M}.")
+            return redirect("clients:chart", client_id=client.public_id)
+    for field, problems in form.errors.items():
+        for problem in problems:
+            where = "" if field == "__all__" else f" ({field})"
+            messages.error(request, f"Not sent{where}: {problem}")
+    return redirect("clients:chart", client_id=client.public_id)

@@ -207,3 +207,40 @@ def test_a_correction_must_name_an_administration_of_this_client(practice: Pract
         },
     )
     assert response.status_code == 404
+
+
+def test_sending_a_link_through_the_api(
+    practice: Practice, django_capture_on_commit_callbacks
+) -> None:
+    from django.core import mail
+
+    from kapcare.measures.models import SelfReportLink
+
+    http = signed_in(practice.therapist)
+    url = f"/api/v1/clients/{practice.client.public_id}/self-report-links"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_json(http, url, {"instruments": ["phq9", "gad7"], "channel": "email"})
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["instruments"], body["channel"], body["state"]) == (
+        ["phq9", "gad7"],
+        "email",
+        "sent",
+    )
+    assert "t=" not in response.content.decode()  # the secret goes to the client only
+    assert len(mail.outbox) == 1
+    refused = post_json(http, url, {"instruments": ["cssrs_screener"], "channel": "email"})
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0] == {
+        "field": "instruments",
+        "rule": "not_sendable",
+        "message": refused.json()["errors"][0]["message"],
+    }
+    assert SelfReportLink.objects.count() == 1
+    outsider = post_json(
+        signed_in(practice.outsider), url, {"instruments": ["phq9"], "channel": "email"}
+    )
+    assert outsider.status_code == 404
+    listing = http.get(url).json()
+    assert [(row["state"], row["instruments"]) for row in listing] == [("sent", ["phq9", "gad7"])]
+    assert signed_in(practice.outsider).get(url).status_code == 404
