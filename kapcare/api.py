@@ -16,6 +16,7 @@ from kapcare.core import api_errors
 from kapcare.measures.api import router as measures_router
 from kapcare.measures.rules import ScoringError
 from kapcare.measures.services import AnswersInvalid
+from kapcare.safety.api import router as safety_router
 
 api = NinjaAPI(
     title="kapcare API",
@@ -34,6 +35,7 @@ api = NinjaAPI(
 api.add_router("", accounts_router)
 api.add_router("/clients", clients_router)
 api.add_router("", measures_router)
+api.add_router("", safety_router)
 
 
 def _errors(request: HttpRequest, items: list[dict[str, object]], status: int) -> HttpResponse:

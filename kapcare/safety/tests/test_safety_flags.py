@@ -184,3 +184,36 @@ def test_recording_an_assessment_from_the_chart(practice: Practice) -> None:
     assert not open_flags(practice.client).exists()
     assert "open safety flag" not in signed_in(practice.therapist).get("/").content.decode()
     assert signed_in(practice.outsider).post(url, {}).status_code == 404
+
+
+def test_flags_and_assessments_through_the_api(practice: Practice) -> None:
+    import json
+
+    administration_record(
+        actor=practice.nurse, client=practice.client, instrument="phq9", answers=PHQ9_ITEM9_1
+    )
+    http = signed_in(practice.prescriber)
+    base = f"/api/v1/clients/{practice.client.public_id}"
+    flags = http.get(f"{base}/safety-flags?open=true").json()
+    assert [(flag["severity"], flag["open"]) for flag in flags] == [("review", True)]
+    bad = http.post(
+        f"{base}/risk-assessments",
+        json.dumps({"risk_level": "extreme", "actions": "x", "safety_plan": "y"}),
+        content_type="application/json",
+    )
+    assert bad.status_code == 400
+    assert bad.json()["errors"][0]["field"] == "risk_level"
+    done = http.post(
+        f"{base}/risk-assessments",
+        json.dumps(
+            {"risk_level": "low", "actions": "Called the client", "safety_plan": "Reviewed"}
+        ),
+        content_type="application/json",
+    )
+    assert done.status_code == 201
+    assert done.json()["closed_flags"] == [flags[0]["id"]]
+    assert http.get(f"{base}/safety-flags?open=true").json() == []
+    assert len(http.get(f"{base}/safety-flags").json()) == 1
+    assert signed_in(practice.outsider).get(f"{base}/safety-flags").status_code == 404
+    [assessment] = http.get(f"{base}/risk-assessments").json()
+    assert (assessment["risk_level"], assessment["actions"]) == ("low", "Called the client")

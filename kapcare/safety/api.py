@@ -1,0 +1,123 @@
+"""A client's safety flags and risk assessments in the JSON API (same access and audit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema, Status
+from pydantic import ConfigDict
+
+from kapcare.accounts.api_auth import api_caller
+from kapcare.clients.access import access_client, open_chart
+from kapcare.safety.models import SafetyFlag
+from kapcare.safety.services import risk_assessment_record
+
+router = Router(tags=["safety"])
+
+
+class FlagOut(Schema):
+    id: uuid.UUID
+    severity: str
+    reason: str
+    raised_at: dt.datetime
+    open: bool
+    closed_at: dt.datetime | None
+    source_administration: uuid.UUID | None
+
+
+class RiskAssessmentIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    risk_level: str
+    actions: str
+    safety_plan: str
+
+
+class RiskAssessmentOut(Schema):
+    id: uuid.UUID
+    risk_level: str
+    assessed_at: dt.datetime
+    closed_flags: list[uuid.UUID]
+
+
+def flag_out(flag: SafetyFlag) -> dict[str, Any]:
+    return {
+        "id": flag.public_id,
+        "severity": flag.severity,
+        "reason": flag.reason,
+        "raised_at": flag.raised_at,
+        "open": flag.is_open,
+        "closed_at": flag.closed_at,
+        "source_administration": (
+            flag.source_administration.public_id if flag.source_administration else None
+        ),
+    }
+
+
+@router.get(
+    "/clients/{client_id}/safety-flags",
+    response=list[FlagOut],
+    summary="The client's safety flags, newest first (open=true for the open ones only)",
+)
+def list_flags(
+    request: HttpRequest, client_id: uuid.UUID, open: bool = False
+) -> list[dict[str, Any]]:
+    client = open_chart(api_caller(request), client_id, view="api_safety_flags")
+    flags = client.safety_flags.select_related("source_administration")
+    if open:
+        flags = flags.filter(closed_at__isnull=True)
+    return [flag_out(flag) for flag in flags]
+
+
+class RiskAssessmentRow(Schema):
+    id: uuid.UUID
+    risk_level: str
+    assessed_at: dt.datetime
+    assessed_by: str
+    actions: str
+    safety_plan: str
+
+
+@router.get(
+    "/clients/{client_id}/risk-assessments",
+    response=list[RiskAssessmentRow],
+    summary="The client's risk assessments, newest first",
+)
+def list_assessments(request: HttpRequest, client_id: uuid.UUID) -> list[dict[str, Any]]:
+    client = open_chart(api_caller(request), client_id, view="api_risk_assessments")
+    return [
+        {
+            "id": assessment.public_id,
+            "risk_level": assessment.risk_level,
+            "assessed_at": assessment.assessed_at,
+            "assessed_by": str(assessment.assessed_by),
+            "actions": assessment.actions,
+            "safety_plan": assessment.safety_plan,
+        }
+        for assessment in client.risk_assessments.select_related("assessed_by")
+    ]
+
+
+@router.post(
+    "/clients/{client_id}/risk-assessments",
+    response={201: RiskAssessmentOut},
+    summary="Record a risk assessment; it closes the client's open flags",
+)
+def record_assessment(
+    request: HttpRequest, client_id: uuid.UUID, payload: RiskAssessmentIn
+) -> Status[dict[str, Any]]:
+    user = api_caller(request)
+    client = access_client(user, client_id, write=True)
+    assessment = risk_assessment_record(actor=user, client=client, **payload.dict())
+    return Status(
+        201,
+        {
+            "id": assessment.public_id,
+            "risk_level": assessment.risk_level,
+            "assessed_at": assessment.assessed_at,
+            "closed_flags": [flag.public_id for flag in assessment.closed_flags.all()],
+        },
+    )
