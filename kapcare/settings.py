@@ -220,6 +220,12 @@ SELF_REPORT_MESSAGE = env_str("KAPCARE_SELF_REPORT_MESSAGE") or (
     "{practice} has asked you to complete a few short questionnaires before your next visit. "
     "Open this link on your phone or computer (it works for {hours} hours, once): {link}"
 )
+# One reminder when a link is still not completed this many hours after it was sent (0: none).
+SELF_REPORT_REMINDER_HOURS = env_int("KAPCARE_SELF_REPORT_REMINDER_HOURS", 24)
+SELF_REPORT_REMINDER = env_str("KAPCARE_SELF_REPORT_REMINDER") or (
+    "A reminder from {practice}: your questionnaires are still waiting. Your answers so far are "
+    "kept. Please use this new link (the earlier one no longer works): {link}"
+)
 SMS_SENDER = env_str("KAPCARE_SMS_SENDER") or "kapcare.measures.sms.LoggingSmsSender"
 CRISIS_TEXT = env_str("KAPCARE_CRISIS_TEXT") or (
     "If you are thinking about suicide or are in crisis, call or text 988 (Suicide & Crisis "

@@ -102,6 +102,7 @@ class SelfReportLink(TrackedModel):
     completed_instruments = models.JSONField(default=list, blank=True)
     first_opened_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -72,7 +72,7 @@ def link_send(
         raise field_error("channel", "The client has no phone number on record.", "no_phone")
     if channel not in Channel.values:
         raise field_error("channel", "Choose e-mail or text message.", "invalid_choice")
-    raw = secrets.token_urlsafe(32)
+    raw = new_secret()
     link = SelfReportLink(
         client=client,
         instruments=list(dict.fromkeys(instruments)),
@@ -97,24 +97,76 @@ def link_send(
                 "expires_at": link.expires_at,
             },
         )
-        message = link_message(raw, link.expires_at)
-        email, phone, reference = client.email, client.phone, str(link.public_id)
-
-        def deliver() -> None:
-            # Sent from the request, after the commit: a queued task would store the link's
-            # secret in the task table.
-            if channel == Channel.EMAIL:
-                send_mail(
-                    subject=f"{settings.PRACTICE_NAME}: questionnaires to complete",
-                    message=message,
-                    from_email=None,
-                    recipient_list=[email],
-                )
-            else:
-                sms_sender().send(to=phone, text=message, reference=reference)
-
-        transaction.on_commit(deliver)
+        _deliver_on_commit(link, link_message(raw, link.expires_at))
     return link
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def _deliver_on_commit(link: SelfReportLink, message: str) -> None:
+    """Send `message` to the link's client once the transaction commits. Sent from the caller,
+    not through the task queue: a queued task would store the link's secret in the task table."""
+    client = link.client
+    email, phone, reference, channel = client.email, client.phone, str(link.public_id), link.channel
+
+    def deliver() -> None:
+        if channel == Channel.EMAIL:
+            send_mail(
+                subject=f"{settings.PRACTICE_NAME}: questionnaires to complete",
+                message=message,
+                from_email=None,
+                recipient_list=[email],
+            )
+        else:
+            sms_sender().send(to=phone, text=message, reference=reference)
+
+    transaction.on_commit(deliver)
+
+
+def links_due_a_reminder(at: dt.datetime) -> list[SelfReportLink]:
+    hours = settings.SELF_REPORT_REMINDER_HOURS
+    if hours <= 0:
+        return []
+    return list(
+        SelfReportLink.objects.select_related("client").filter(
+            completed_at__isnull=True,
+            reminded_at__isnull=True,
+            expires_at__gt=at,
+            created_at__lte=at - dt.timedelta(hours=hours),
+        )
+    )
+
+
+def links_remind(*, at: dt.datetime | None = None) -> int:
+    """Remind each client whose link is still open after SELF_REPORT_REMINDER_HOURS, once.
+
+    The reminder carries a new secret for the same link (the first one is never stored, so it
+    cannot be resent); the earlier secret stops working and the answers so far are kept.
+    """
+    moment = at or now()
+    reminded = 0
+    for link in links_due_a_reminder(moment):
+        raw = new_secret()
+        message = settings.SELF_REPORT_REMINDER.format(
+            practice=settings.PRACTICE_NAME, link=link_url(raw)
+        )
+        with transaction.atomic():
+            link.token_hash = hash_token(raw)
+            link.reminded_at = moment
+            link.save(update_fields=["token_hash", "reminded_at", "updated_at"])
+            audit.record(
+                actor=None,
+                action="self_report.remind",
+                subject_type="self_report_link",
+                subject_public_id=link.public_id,
+                client_public_id=link.client.public_id,
+                detail={"channel": link.channel},
+            )
+            _deliver_on_commit(link, message)
+        reminded += 1
+    return reminded
 
 
 def link_open(raw: str) -> SelfReportLink | None:
