@@ -213,6 +213,10 @@ TIME_ZONE = env_str("KAPCARE_TIME_ZONE") or "UTC"
 USE_I18N = True
 USE_TZ = True
 PRACTICE_NAME = env_str("KAPCARE_PRACTICE_NAME") or "kapcare"
+# Wording of licensed questionnaires, supplied by a practice that holds the permission
+# (kapcare.measures.licensed_text). Empty: only the freely shippable wording is shown.
+INSTRUMENT_TEXT_DIR = env_str("KAPCARE_INSTRUMENT_TEXT_DIR")
+
 # Self-report links for clients: how long they work, the message that carries them, who sends
 # text messages, and the crisis resources shown when an answer calls for them.
 SELF_REPORT_LINK_HOURS = env_int("KAPCARE_SELF_REPORT_LINK_HOURS", 72)

@@ -10,7 +10,9 @@ from django.views.decorators.http import require_GET
 from kapcare.clients.access import visible_clients
 from kapcare.clients.models import CareTeamMember, ClientStatus
 from kapcare.core.models import AuditEvent
+from kapcare.core.time import now
 from kapcare.core.views import staff_user
+from kapcare.measures.selectors import outstanding_questionnaires
 
 MY_CLIENTS_SHOWN = 12
 
@@ -33,6 +35,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
         "my_client_count": memberships.count(),
         "status_counts": [(status, status_counts.get(status.value, 0)) for status in ClientStatus],
     }
+    context["outstanding"] = outstanding_questionnaires(user, at=now())
     if user.is_practice_admin:
         context["recent_events"] = AuditEvent.objects.select_related("actor")[:10]
     return render(request, "home.html", context)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from kapcare.accounts.models import User
+from kapcare.clients.access import visible_clients
 from kapcare.clients.models import Client
 from kapcare.measures import rules
 from kapcare.measures.instruments import INSTRUMENTS, Instrument
-from kapcare.measures.models import Administration
+from kapcare.measures.models import Administration, SelfReportLink
 
 
 @dataclass(frozen=True)
@@ -118,3 +121,29 @@ def measure_history(client: Client) -> list[InstrumentHistory]:
         )
     histories.sort(key=lambda history: list(INSTRUMENTS).index(history.instrument.code))
     return histories
+
+
+@dataclass(frozen=True)
+class OutstandingLink:
+    link: SelfReportLink
+    overdue: bool
+
+
+def outstanding_questionnaires(
+    user: User, *, at: dt.datetime, overdue_days: int = 14
+) -> list[OutstandingLink]:
+    """Questionnaires sent to this person's clients and not completed: due while the link works,
+    overdue once it expired unanswered (shown for `overdue_days` after expiry)."""
+    links = (
+        SelfReportLink.objects.filter(
+            completed_at__isnull=True,
+            expires_at__gt=at - dt.timedelta(days=overdue_days),
+            client__in=visible_clients(user),
+            client__care_team__staff=user,
+            client__care_team__ended_at__isnull=True,
+        )
+        .select_related("client")
+        .order_by("expires_at")
+        .distinct()
+    )
+    return [OutstandingLink(link=link, overdue=link.expires_at <= at) for link in links]

@@ -72,3 +72,31 @@ def test_home_query_count_does_not_grow(practice: Practice, who: str) -> None:
     few = queries()
     add(190)
     assert queries() == few
+
+
+def test_questionnaires_due_and_overdue(
+    practice: Practice, django_capture_on_commit_callbacks
+) -> None:
+    import datetime as dt
+
+    from kapcare.core.time import now
+    from kapcare.measures.models import SelfReportLink
+    from kapcare.measures.self_report import link_send
+
+    with django_capture_on_commit_callbacks(execute=True):
+        due = link_send(
+            actor=practice.therapist, client=practice.client, instruments=["phq9"], channel="email"
+        )
+        late = link_send(
+            actor=practice.therapist, client=practice.client, instruments=["gad7"], channel="email"
+        )
+    SelfReportLink.objects.filter(pk=late.pk).update(expires_at=now() - dt.timedelta(days=1))
+    _, body, context = home(practice.nurse)
+    rows = {row.link.pk: row.overdue for row in context["outstanding"]}
+    assert rows == {due.pk: False, late.pk: True}
+    assert "overdue: link expired" in body
+    _, _, outsider_context = home(practice.outsider)
+    assert outsider_context["outstanding"] == []
+    SelfReportLink.objects.filter(pk=late.pk).update(expires_at=now() - dt.timedelta(days=15))
+    _, _, context = home(practice.nurse)
+    assert [row.link.pk for row in context["outstanding"]] == [due.pk]  # old ones drop off
