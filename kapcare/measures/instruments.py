@@ -522,6 +522,7 @@ MADRS = _score_entry(
             "item10",
             "Item 10, suicidal thoughts (0–6)",
             _options(*(str(n) for n in range(7))),
+            scored=False,  # recorded for the suicide-item rule; the total is entered
             required=False,
         ),
     ),
@@ -541,7 +542,10 @@ BDI2 = _score_entry(
     ),
     "© Pearson. Not reproduced: enter the total and item 9 from a licensed form.",
     "Beck 1996 bands, clinical-facts §6.1",
-    extra_items=(Item("item9", "Item 9, suicidal thoughts or wishes (0–3)", ZERO_TO_THREE),),
+    extra_items=(
+        # Recorded for the suicide-item rule; the total is entered, not summed.
+        Item("item9", "Item 9, suicidal thoughts or wishes (0–3)", ZERO_TO_THREE, scored=False),
+    ),
     notes=("Item 9 above 0 calls for a same-day suicide-risk assessment.",),
 )
 

@@ -152,7 +152,8 @@ def _missing(instrument: Instrument, answers: Mapping[str, int | None]) -> tuple
 
 
 def _simple_sum(instrument: Instrument, answers: Mapping[str, int | None]) -> Score:
-    """Sum of the scored items; no total unless every required item is answered."""
+    """Sum of the scored items (for a score-entry scale, its one entered total); no total unless
+    every required item is answered."""
     missing = _missing(instrument, answers)
     scored = [answers[item.id] for item in instrument.items if item.scored]
     total = None if missing else sum(value or 0 for value in scored)
@@ -364,20 +365,6 @@ def score_cadss(instrument: Instrument, answers: Mapping[str, int | None]) -> Sc
     )
 
 
-def _simple_sum_of_total(instrument: Instrument, answers: Mapping[str, int | None]) -> Score:
-    missing = _missing(instrument, answers)
-    total = None if missing else answers["total"]
-    band = instrument.band_for(total)
-    return Score(
-        instrument=instrument.code,
-        total=total,
-        band=band.label if band else None,
-        complete=not missing,
-        missing=missing,
-        flags=tuple(_suicide_flags(instrument, answers)),
-    )
-
-
 SCORERS: dict[str, Callable[[Instrument, Mapping[str, int | None]], Score]] = {
     "phq9": score_phq9,
     "gad7": score_gad7,
@@ -385,10 +372,10 @@ SCORERS: dict[str, Callable[[Instrument, Mapping[str, int | None]], Score]] = {
     "pcl5": score_pcl5,
     "ace": _simple_sum,
     "cssrs_screener": score_cssrs,
-    "madrs": _simple_sum_of_total,
-    "bdi2": _simple_sum_of_total,
+    "madrs": _simple_sum,
+    "bdi2": _simple_sum,
     "cadss": score_cadss,
-    "moaas": _simple_sum_of_total,
+    "moaas": _simple_sum,
 }
 
 
