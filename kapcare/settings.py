@@ -213,6 +213,12 @@ TIME_ZONE = env_str("KAPCARE_TIME_ZONE") or "UTC"
 USE_I18N = True
 USE_TZ = True
 PRACTICE_NAME = env_str("KAPCARE_PRACTICE_NAME") or "kapcare"
+# MADRS remission: 12 or less (esketamine TRANSFORM/SUSTAIN, the default) or 10 or less (KetECT);
+# clinical-facts §6.2. A practice setting because the two definitions are both in use.
+MADRS_REMISSION_AT = env_int("KAPCARE_MADRS_REMISSION_AT", 12)
+if MADRS_REMISSION_AT not in (10, 12):
+    raise ValueError("KAPCARE_MADRS_REMISSION_AT must be 12 (default) or 10")
+
 # Wording of licensed questionnaires, supplied by a practice that holds the permission
 # (kapcare.measures.licensed_text). Empty: only the freely shippable wording is shown.
 INSTRUMENT_TEXT_DIR = env_str("KAPCARE_INSTRUMENT_TEXT_DIR")

@@ -10,4 +10,5 @@ def practice(request: HttpRequest) -> dict[str, Any]:
     return {
         "practice_name": settings.PRACTICE_NAME,
         "self_report_hours": settings.SELF_REPORT_LINK_HOURS,
+        "madrs_remission_at": settings.MADRS_REMISSION_AT,
     }

@@ -442,6 +442,12 @@ def is_response(
     return (baseline - current) >= reduction * baseline
 
 
+def practice_remission_rules(madrs_at_most: int) -> dict[str, RemissionRule]:
+    """The remission definitions with the practice's MADRS threshold (10 or 12)."""
+    source = "MADRS ≤10: KetECT" if madrs_at_most == 10 else REMISSION_DEFAULTS["madrs"].source
+    return {**REMISSION_DEFAULTS, "madrs": RemissionRule(madrs_at_most, source)}
+
+
 def is_remission(
     code: str, total: int | None, rules: Mapping[str, RemissionRule] = REMISSION_DEFAULTS
 ) -> bool | None:

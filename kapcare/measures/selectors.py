@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
+
 from kapcare.accounts.models import User
 from kapcare.clients.access import visible_clients
 from kapcare.clients.models import Client
@@ -45,7 +47,7 @@ class InstrumentHistory:
         if not points or instrument.total_range is None:
             return None
         start = points[0].completed_at
-        remission = rules.REMISSION_DEFAULTS.get(instrument.code)
+        remission = remission_rules().get(instrument.code)
         return {
             "name": instrument.name,
             "start": start.isoformat(),
@@ -64,6 +66,10 @@ class InstrumentHistory:
             "baseline": self.baseline.total if self.baseline else None,
             "remission_at": remission.at_most if remission else None,
         }
+
+
+def remission_rules() -> dict[str, rules.RemissionRule]:
+    return rules.practice_remission_rules(settings.MADRS_REMISSION_AT)
 
 
 def measure_history(client: Client) -> list[InstrumentHistory]:
@@ -110,7 +116,7 @@ def measure_history(client: Client) -> list[InstrumentHistory]:
                         if baseline is not None and administration is not baseline
                         else None
                     ),
-                    remission=rules.is_remission(code, total),
+                    remission=rules.is_remission(code, total, remission_rules()),
                 )
             )
             if total is not None:

@@ -243,3 +243,17 @@ def test_forms_without_a_total_are_recorded_too(
         actor=practice.nurse, client=practice.client, instrument=instrument, answers=answers
     )
     assert Administration.objects.get(pk=administration.pk).total is None
+
+
+def test_madrs_remission_follows_the_practice_setting(practice: Practice, settings) -> None:
+    administration_record(
+        actor=practice.prescriber, client=practice.client, instrument="madrs", answers={"total": 11}
+    )
+    [history] = measure_history(practice.client)
+    assert history.rows[0].remission is True  # default: 12 or less
+    settings.MADRS_REMISSION_AT = 10
+    [history] = measure_history(practice.client)
+    assert history.rows[0].remission is False
+    chart = history.chart
+    assert chart is not None
+    assert chart["remission_at"] == 10
