@@ -10,7 +10,6 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
 
 from kapcare.accounts.api_auth import api_caller
 from kapcare.accounts.models import User
@@ -19,6 +18,7 @@ from kapcare.clients.access import access_client, open_chart
 from kapcare.clients.models import Client, ClientStatus
 from kapcare.clients.selectors import ClientFilters, active_care_team, client_list
 from kapcare.core import audit
+from kapcare.core.api_schemas import StrictSchema
 from kapcare.core.forms import field_error
 
 router = Router(tags=["clients"])
@@ -64,13 +64,6 @@ class ClientPage(Schema):
     page: int
     pages: int
     results: list[ClientOut]
-
-
-class StrictSchema(Schema):
-    """Input that names a field kapcare does not know is refused (422, rule extra_forbidden)
-    rather than silently ignored: a script sending "status" must learn it had no effect."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class CareTeamMemberIn(StrictSchema):

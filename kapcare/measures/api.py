@@ -11,10 +11,10 @@ from typing import Any
 
 from django.http import Http404, HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from kapcare.accounts.api_auth import api_caller
 from kapcare.clients.access import access_client, open_chart
+from kapcare.core.api_schemas import StrictSchema
 from kapcare.measures import rules
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.measures.models import Administration, SelfReportLink
@@ -92,9 +92,7 @@ def score_answers(request: HttpRequest, payload: ScoreIn) -> dict[str, Any]:
     }
 
 
-class AdministrationIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class AdministrationIn(StrictSchema):
     instrument: str
     answers: dict[str, Any]
     completed_at: dt.datetime | None = None
@@ -193,9 +191,7 @@ def create_administration(
     return Status(201, administration_out(administration, corrected=False))
 
 
-class SelfReportLinkIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class SelfReportLinkIn(StrictSchema):
     instruments: list[str]
     channel: str
 

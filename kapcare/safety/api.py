@@ -8,10 +8,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from pydantic import ConfigDict
 
 from kapcare.accounts.api_auth import api_caller
 from kapcare.clients.access import access_client, open_chart
+from kapcare.core.api_schemas import StrictSchema
 from kapcare.safety.models import SafetyFlag
 from kapcare.safety.services import risk_assessment_record
 
@@ -28,9 +28,7 @@ class FlagOut(Schema):
     source_administration: uuid.UUID | None
 
 
-class RiskAssessmentIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class RiskAssessmentIn(StrictSchema):
     risk_level: str
     actions: str
     safety_plan: str
