@@ -392,7 +392,12 @@ def score(code: str, answers: Answers) -> Score:
                 )
             ]
         )
-    return SCORERS[code](instrument, validate(instrument, answers))
+    return score_validated(instrument, validate(instrument, answers))
+
+
+def score_validated(instrument: Instrument, answers: Mapping[str, int | None]) -> Score:
+    """Score answers that `validate` has already returned (every item present, None if blank)."""
+    return SCORERS[instrument.code](instrument, answers)
 
 
 # --- change, response and remission (clinical-facts §6.2) -------------------------------------

@@ -57,7 +57,7 @@ def administration_record(
         raise AnswersInvalid({"instrument": ValidationError(message, code="unknown_instrument")})
     try:
         cleaned = rules.validate(definition, answers)
-        result = rules.score(instrument, cleaned)
+        result = rules.score_validated(definition, cleaned)
     except rules.ScoringError as error:
         raise scoring_problems(error) from None
     when = completed_at or now()
