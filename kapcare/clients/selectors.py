@@ -10,7 +10,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from kapcare.accounts.models import User
 from kapcare.clients.access import visible_clients
-from kapcare.clients.models import CareTeamMember, Client, ClientStatus
+from kapcare.clients.models import CareTeamMember, Client, ClientStatus, StatusChange
 from kapcare.core.time import practice_zone
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
@@ -93,7 +93,7 @@ def chart(client: Client) -> Client:
             "weights",
             Prefetch(
                 "status_changes",
-                queryset=client.status_changes.model.objects.select_related("changed_by"),
+                queryset=StatusChange.objects.select_related("changed_by"),
             ),
             Prefetch(
                 "care_team",

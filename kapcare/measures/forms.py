@@ -3,7 +3,8 @@ from __future__ import annotations
 from django import forms
 
 from kapcare.core.time import now
-from kapcare.measures.instruments import Instrument
+from kapcare.measures.instruments import INSTRUMENTS, Instrument
+from kapcare.measures.self_report import sendable_instruments
 
 # Up to this many options are shown as radio buttons; wider ranges (score entry) as a number box.
 RADIO_LIMIT = 7
@@ -55,9 +56,6 @@ class SendLinkForm(forms.Form):
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        from kapcare.measures.instruments import INSTRUMENTS
-        from kapcare.measures.self_report import sendable_instruments
-
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["instruments"].choices = [  # type: ignore[attr-defined]
             (code, INSTRUMENTS[code].name) for code in sendable_instruments()

@@ -33,6 +33,7 @@ class InstrumentHistory:
     instrument: Instrument
     rows: list[HistoryRow]  # newest first
     baseline: Administration | None
+    remission: rules.RemissionRule | None
 
     @property
     def chart(self) -> dict[str, object] | None:
@@ -47,7 +48,7 @@ class InstrumentHistory:
         if not points or instrument.total_range is None:
             return None
         start = points[0].completed_at
-        remission = remission_rules().get(instrument.code)
+        remission = self.remission
         return {
             "name": instrument.name,
             "start": start.isoformat(),
@@ -84,6 +85,7 @@ def measure_history(client: Client) -> list[InstrumentHistory]:
         .select_related("entered_by")
         .order_by("completed_at", "id")
     )
+    remission = remission_rules()
     grouped: dict[str, list[Administration]] = {}
     for administration in administrations:
         grouped.setdefault(administration.instrument, []).append(administration)
@@ -116,14 +118,19 @@ def measure_history(client: Client) -> list[InstrumentHistory]:
                         if baseline is not None and administration is not baseline
                         else None
                     ),
-                    remission=rules.is_remission(code, total, remission_rules()),
+                    remission=rules.is_remission(code, total, remission),
                 )
             )
             if total is not None:
                 previous = administration
         rows.reverse()
         histories.append(
-            InstrumentHistory(instrument=INSTRUMENTS[code], rows=rows, baseline=baseline)
+            InstrumentHistory(
+                instrument=INSTRUMENTS[code],
+                rows=rows,
+                baseline=baseline,
+                remission=remission.get(code),
+            )
         )
     histories.sort(key=lambda history: list(INSTRUMENTS).index(history.instrument.code))
     return histories

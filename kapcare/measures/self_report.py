@@ -43,7 +43,7 @@ def link_url(raw: str) -> str:
     return f"{settings.PRACTICE_URL.rstrip('/')}/r/?t={raw}"
 
 
-def link_message(raw: str, expires_at: dt.datetime) -> str:
+def link_message(raw: str) -> str:
     return settings.SELF_REPORT_MESSAGE.format(
         practice=settings.PRACTICE_NAME,
         link=link_url(raw),
@@ -97,7 +97,7 @@ def link_send(
                 "expires_at": link.expires_at,
             },
         )
-        _deliver_on_commit(link, link_message(raw, link.expires_at))
+        _deliver_on_commit(link, link_message(raw))
     return link
 
 

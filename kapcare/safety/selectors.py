@@ -7,7 +7,8 @@ from django.db.models import QuerySet
 from kapcare.accounts.models import User
 from kapcare.clients.access import visible_clients
 from kapcare.clients.models import Client
-from kapcare.safety.models import SafetyFlag
+from kapcare.safety.models import SafetyFlag, Severity
+from kapcare.safety.rules import ORDER
 
 
 def open_flags(client: Client) -> QuerySet[SafetyFlag]:
@@ -28,5 +29,5 @@ def open_flags_for(user: User) -> list[SafetyFlag]:
         .select_related("client")
         .order_by("-raised_at")
     )
-    order = {"high": 0, "moderate": 1, "review": 2}
-    return sorted(flags, key=lambda flag: order.get(flag.severity, 3))
+    # Most severe first; the sort is stable, so each severity stays newest first.
+    return sorted(flags, key=lambda flag: -ORDER.index(Severity(flag.severity)))

@@ -12,7 +12,7 @@ from kapcare.core.time import now
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.measures.models import Administration
 from kapcare.measures.rules import FLAG_LABELS
-from kapcare.safety.models import RiskAssessment, RiskLevel, SafetyFlag
+from kapcare.safety.models import RiskAssessment, SafetyFlag
 from kapcare.safety.rules import SEVERITY_FOR_FLAG, severity_for
 
 
@@ -80,9 +80,7 @@ def risk_assessment_record(
         created_by=actor,
         updated_by=actor,
     )
-    assessment.full_clean()
-    if risk_level not in RiskLevel.values:  # full_clean checks too; kept explicit for the API
-        raise field_error("risk_level", "Unknown risk level.", "invalid_choice")
+    assessment.full_clean()  # an unknown risk_level is refused here (invalid_choice)
     with transaction.atomic():
         assessment.save()
         audit.record(
