@@ -8,17 +8,12 @@ import pytest
 from django.test import Client as HttpClient
 
 from kapcare.accounts import services
-from kapcare.accounts.models import ApiToken, User
+from kapcare.accounts.models import ApiToken
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import now
+from kapcare.testing.http import signed_in
 
 PAGE = "/accounts/api-tokens/"
-
-
-def signed_in(user: User) -> HttpClient:
-    client = HttpClient()
-    client.force_login(user)
-    return client
 
 
 def revoke_url(token: ApiToken) -> str:

@@ -10,19 +10,13 @@ from django.conf import settings
 from django.test import Client as HttpClient
 
 from kapcare.accounts import middleware
-from kapcare.accounts.models import User
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import now
 from kapcare.testing.factories import TEST_PASSWORD
+from kapcare.testing.http import signed_in
 
 LOGIN = "/accounts/login/"
 NEW_PASSWORD = "violet-lantern-orchard-77"
-
-
-def signed_in(user: User, address: str = "127.0.0.1") -> HttpClient:
-    client = HttpClient(REMOTE_ADDR=address)
-    client.force_login(user)
-    return client
 
 
 def is_signed_in(client: HttpClient) -> bool:

@@ -8,6 +8,7 @@ from django.test import Client as HttpClient
 from kapcare.accounts import services
 from kapcare.accounts.models import User
 from kapcare.core.models import AuditEvent
+from kapcare.testing.http import signed_in
 
 NON_ADMINS = [
     "therapist",
@@ -17,12 +18,6 @@ NON_ADMINS = [
     "outsider",
     "outsider_prescriber",
 ]
-
-
-def signed_in(user: User) -> HttpClient:
-    client = HttpClient()
-    client.force_login(user)
-    return client
 
 
 def staff_urls(practice) -> list[str]:

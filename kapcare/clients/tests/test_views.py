@@ -7,21 +7,14 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 
-from kapcare.accounts.models import User
 from kapcare.clients.models import CareTeamRole, Client, ClientStatus, WeightMeasurement
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import practice_today
 from kapcare.testing.factories import make_client, make_member, make_staff
+from kapcare.testing.http import signed_in
 from kapcare.testing.personas import Practice
-
-
-def signed_in(user: User) -> HttpClient:
-    http = HttpClient()
-    http.force_login(user)
-    return http
 
 
 def create_form(**overrides: Any) -> dict[str, Any]:

@@ -8,16 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client as HttpClient
 
-from kapcare.accounts.models import User
 from kapcare.core.models import AuditEvent
 from kapcare.measures.instruments import INSTRUMENTS
+from kapcare.testing.http import signed_in
 from kapcare.testing.personas import Practice
-
-
-def signed_in(user: User) -> HttpClient:
-    http = HttpClient()
-    http.force_login(user)
-    return http
 
 
 def post_score(http: HttpClient, body: dict[str, Any]) -> Any:

@@ -6,27 +6,20 @@ import datetime as dt
 from typing import Any
 
 from django.db import connection
-from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from kapcare.accounts.models import User
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import now
 from kapcare.measures.models import Administration
 from kapcare.measures.services import administration_record
+from kapcare.testing.http import signed_in
 from kapcare.testing.personas import Practice
 
 
 def local_now() -> str:
     """What a datetime-local field shows: the practice's wall-clock time."""
     return timezone.localtime(now()).strftime("%Y-%m-%dT%H:%M")
-
-
-def signed_in(user: User) -> HttpClient:
-    http = HttpClient()
-    http.force_login(user)
-    return http
 
 
 def url(practice: Practice, instrument: str = "") -> str:

@@ -8,24 +8,17 @@ from collections.abc import Callable
 import pytest
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.test import Client as HttpClient
 
-from kapcare.accounts.models import User
 from kapcare.core.models import AuditEvent
 from kapcare.measures.services import administration_record
 from kapcare.safety.models import SafetyFlag, Severity
 from kapcare.safety.rules import severity_for
 from kapcare.safety.selectors import blocks_dosing, open_flags, open_flags_for
 from kapcare.safety.services import risk_assessment_record
+from kapcare.testing.http import signed_in
 from kapcare.testing.personas import Practice
 
 PHQ9_ITEM9_1 = {**{f"q{n}": 0 for n in range(1, 9)}, "q9": 1}
-
-
-def signed_in(user: User) -> HttpClient:
-    http = HttpClient()
-    http.force_login(user)
-    return http
 
 
 @pytest.mark.parametrize(
