@@ -101,6 +101,10 @@ INSTALLED_APPS = [
     "kapcare.measures",
     "kapcare.safety",
     "kapcare.portal",
+    "kapcare.parameters",
+    "kapcare.medications",
+    "kapcare.screening",
+    "kapcare.intake",
     "kapcare.synthetic",
 ]
 
@@ -241,6 +245,10 @@ CRISIS_TEXT = env_str("KAPCARE_CRISIS_TEXT") or (
     "If you are thinking about suicide or are in crisis, call or text 988 (Suicide & Crisis "
     "Lifeline, US) now, any time. If you are in immediate danger, call 911."
 )
+# The public inquiry form (/inquire/): a submission sooner than this many seconds after the form
+# was shown is treated as automated; each caller address may send this many an hour (0: no limit).
+INQUIRY_MIN_SECONDS = env_int("KAPCARE_INQUIRY_MIN_SECONDS", 3)
+INQUIRY_RATE_LIMIT = env_int("KAPCARE_INQUIRY_RATE_LIMIT", 5)
 # The address staff open kapcare at, for links in e-mails.
 PRACTICE_URL = env_str("KAPCARE_PUBLIC_URL") or "http://127.0.0.1:8000"
 

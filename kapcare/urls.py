@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from kapcare.api import api
+from kapcare.intake.views import inquire_thanks_view, inquire_view
 from kapcare.views import home_view
 
 urlpatterns = [
@@ -11,4 +12,10 @@ urlpatterns = [
     path("clients/", include("kapcare.safety.urls")),
     path("api/v1/", api.urls),
     path("r/", include("kapcare.portal.urls")),
+    path("parameters/", include("kapcare.parameters.urls")),
+    path("medications/", include("kapcare.medications.urls")),
+    path("clients/", include("kapcare.screening.urls")),
+    path("inquire/", inquire_view, name="inquire"),
+    path("inquire/thanks/", inquire_thanks_view, name="inquire_thanks"),
+    path("intake/", include("kapcare.intake.urls")),
 ]

@@ -12,6 +12,8 @@ from kapcare.clients.models import CareTeamMember, ClientStatus
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import now
 from kapcare.core.views import staff_user
+from kapcare.intake.access import can_work_on_inquiries
+from kapcare.intake.selectors import new_inquiry_count
 from kapcare.measures.selectors import outstanding_questionnaires
 
 MY_CLIENTS_SHOWN = 12
@@ -36,6 +38,8 @@ def home_view(request: HttpRequest) -> HttpResponse:
         "status_counts": [(status, status_counts.get(status.value, 0)) for status in ClientStatus],
     }
     context["outstanding"] = outstanding_questionnaires(user, at=now())
+    if can_work_on_inquiries(user):
+        context["new_inquiries"] = new_inquiry_count()
     if user.is_practice_admin:
         context["recent_events"] = AuditEvent.objects.select_related("actor")[:10]
     return render(request, "home.html", context)

@@ -26,6 +26,7 @@ from kapcare.clients.models import (
 from kapcare.clients.selectors import possible_duplicates
 from kapcare.core import audit
 from kapcare.core.forms import field_error
+from kapcare.core.signals import client_facts_changed
 from kapcare.core.time import now
 
 # The fields of the record a care team edits directly (status has its own service).
@@ -311,5 +312,8 @@ def weight_record(
             subject_public_id=weight.public_id,
             client_public_id=client.public_id,
             after=audit.snapshot(weight, ["measured_on", "weight_kg", "note"]),
+        )
+        client_facts_changed.send(
+            sender=WeightMeasurement, client=client, actor=actor, reason="weight recorded"
         )
     return weight

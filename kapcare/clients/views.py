@@ -123,6 +123,8 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "risk_assessments": list(client.risk_assessments.select_related("assessed_by")[:5]),
         "risk_form": RiskAssessmentForm(),
         "can_assess_risk": can_assess_risk(user),
+        "screening_run": client.screen_runs.first(),
+        "screening_decision": client.screening_decisions.select_related("decided_by").first(),
     }
     context.update(forms)
     return context

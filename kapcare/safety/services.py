@@ -8,6 +8,7 @@ from kapcare.accounts.models import User
 from kapcare.clients.models import Client
 from kapcare.core import audit
 from kapcare.core.forms import field_error
+from kapcare.core.signals import client_facts_changed
 from kapcare.core.time import now
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.measures.models import Administration
@@ -47,6 +48,9 @@ def flag_raise_for_administration(
 
     flag_id = str(flag.public_id)
     transaction.on_commit(lambda: notify_safety_flag.enqueue(flag_id))
+    client_facts_changed.send(
+        sender=SafetyFlag, client=administration.client, actor=actor, reason="safety flag raised"
+    )
     return flag
 
 
@@ -117,4 +121,7 @@ def risk_assessment_record(
                 client_public_id=client.public_id,
                 after={"assessment": str(assessment.public_id)},
             )
+        client_facts_changed.send(
+            sender=RiskAssessment, client=client, actor=actor, reason="risk assessment recorded"
+        )
     return assessment

@@ -5,6 +5,8 @@ New pages are covered automatically: any route with a `client_id` parameter is t
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import re
 import uuid
 from collections.abc import Iterator
@@ -17,6 +19,8 @@ from kapcare.accounts.models import User
 from kapcare.clients.models import Client
 from kapcare.core.models import AuditEvent
 from kapcare.measures.services import administration_record
+from kapcare.medications.models import Medication
+from kapcare.screening.services import history_save
 from kapcare.testing.personas import Practice
 
 
@@ -64,7 +68,26 @@ def related_ids(client: Client, actor: User) -> dict[str, uuid.UUID]:
     administration = administration_record(
         actor=actor, client=client, instrument="moaas", answers={"total": 5}
     )
-    return {"member_id": member.public_id, "administration_id": administration.public_id}
+    trial = history_save(
+        actor=actor,
+        client=client,
+        kind="trial",
+        fields={
+            "medication": Medication.objects.get(name="Sertraline"),
+            "max_daily_dose_mg": decimal.Decimal(100),
+            "started_on": dt.date(2025, 2, 1),
+            "ended_on": dt.date(2025, 5, 1),
+            "adherence": "good",
+            "outcome": "non_response",
+        },
+    )
+    return {
+        "member_id": member.public_id,
+        "administration_id": administration.public_id,
+        # Screening history entries and current medications: a real entry of the client (each
+        # history kind has its own fixed routes, so every kind's URLs are tried).
+        "item_id": trial.public_id,
+    }
 
 
 def test_the_sweep_finds_the_client_pages_and_api() -> None:
@@ -94,7 +117,7 @@ def test_every_client_url_is_404_for_staff_outside_the_care_team(
         path = fill(route, practice.client, related)
         ghost_path = fill(route, ghost, related)
         statuses = {}
-        for method in ("get", "post", "patch"):
+        for method in ("get", "post", "patch", "put"):
             response = getattr(http, method)(path, data={}, content_type="application/json")
             # What an outsider learns must be exactly what they would learn about a client who
             # does not exist: the same status and the same body (a 422 for a malformed payload
@@ -125,7 +148,11 @@ def test_every_client_url_is_404_for_a_client_that_does_not_exist(practice: Prac
     http = HttpClient()
     http.force_login(practice.admin)
     ghost = Client(public_id=uuid.uuid4())
-    related = {"member_id": uuid.uuid4(), "administration_id": uuid.uuid4()}
+    related = {
+        "member_id": uuid.uuid4(),
+        "administration_id": uuid.uuid4(),
+        "item_id": uuid.uuid4(),
+    }
     for route in client_scoped_routes():
         path = fill(route, ghost, related)
         response = http.get(path)
@@ -150,9 +177,19 @@ def test_signed_out_visitors_are_sent_to_sign_in(practice: Practice) -> None:
     related = related_ids(practice.client, practice.nurse)
     for route in client_scoped_routes():
         path = fill(route, practice.client, related)
-        response = http.get(path)
         if route.startswith("api/"):
-            assert response.status_code == 401, path
+            # Some API routes take only a write (POST .../remove); the API answers a method a
+            # route does not take with 405 before looking at who is calling, which says nothing
+            # about the client. Every method a route does take must ask for sign-in.
+            statuses = {
+                method: getattr(http, method)(
+                    path, data={}, content_type="application/json"
+                ).status_code
+                for method in ("get", "post", "patch", "put")
+            }
+            assert set(statuses.values()) <= {401, 405}, f"{path}: {statuses}"
+            assert 401 in statuses.values(), path
         else:
+            response = http.get(path)
             assert response.status_code == 302, path
             assert response["Location"].startswith("/accounts/login/")

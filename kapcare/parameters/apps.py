@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ParametersConfig(AppConfig):
+    name = "kapcare.parameters"
+    label = "parameters"
+    verbose_name = "Clinical rule parameters"
