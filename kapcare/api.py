@@ -17,6 +17,7 @@ from kapcare.measures.api import router as measures_router
 from kapcare.measures.rules import ScoringError
 from kapcare.measures.services import AnswersInvalid
 from kapcare.safety.api import router as safety_router
+from kapcare.screening.api import router as screening_router
 
 api = NinjaAPI(
     title="kapcare API",
@@ -36,6 +37,7 @@ api.add_router("", accounts_router)
 api.add_router("/clients", clients_router)
 api.add_router("", measures_router)
 api.add_router("", safety_router)
+api.add_router("", screening_router)
 
 
 def _errors(request: HttpRequest, items: list[dict[str, object]], status: int) -> HttpResponse:

@@ -15,6 +15,7 @@ from kapcare.core.views import staff_user
 from kapcare.intake.access import can_work_on_inquiries
 from kapcare.intake.selectors import new_inquiry_count
 from kapcare.measures.selectors import outstanding_questionnaires
+from kapcare.screening.selectors import decisions_waiting
 
 MY_CLIENTS_SHOWN = 12
 
@@ -40,6 +41,8 @@ def home_view(request: HttpRequest) -> HttpResponse:
     context["outstanding"] = outstanding_questionnaires(user, at=now())
     if can_work_on_inquiries(user):
         context["new_inquiries"] = new_inquiry_count()
+    if user.is_prescriber:
+        context["screening_waiting"] = decisions_waiting(user)
     if user.is_practice_admin:
         context["recent_events"] = AuditEvent.objects.select_related("actor")[:10]
     return render(request, "home.html", context)

@@ -11,12 +11,12 @@ from kapcare.clients.forms import DateInput
 from kapcare.medications.models import Kind, Medication
 from kapcare.screening import questions
 from kapcare.screening.models import (
+    MSM_SEVERITY_CHOICES,
     AntidepressantTrial,
     Augmentation,
     CurrentMedication,
     Decision,
     EctCourse,
-    Episode,
     PsychotherapyCourse,
 )
 
@@ -125,7 +125,7 @@ class EpisodeForm(UniqueIds, forms.Form):
     severity = forms.ChoiceField(
         choices=[
             ("", "From the latest PHQ-9 or MADRS"),
-            *Episode._meta.get_field("severity").choices,
+            *MSM_SEVERITY_CHOICES,
         ],
         required=False,
         label="Severity for the Maudsley staging",

@@ -35,6 +35,15 @@ class Laterality(models.TextChoices):
     UNKNOWN = "unknown", "Not known"
 
 
+MSM_SEVERITY_CHOICES = [
+    ("subsyndromal", "Subsyndromal"),
+    ("mild", "Mild"),
+    ("moderate", "Moderate"),
+    ("severe", "Severe without psychosis"),
+    ("severe_psychotic", "Severe with psychosis"),
+]
+
+
 class Episode(TrackedModel):
     """The current depressive episode starts at the latest `started_on`."""
 
@@ -44,13 +53,7 @@ class Episode(TrackedModel):
         "severity for the Maudsley staging",
         max_length=20,
         blank=True,
-        choices=[
-            ("subsyndromal", "Subsyndromal"),
-            ("mild", "Mild"),
-            ("moderate", "Moderate"),
-            ("severe", "Severe without psychosis"),
-            ("severe_psychotic", "Severe with psychosis"),
-        ],
+        choices=MSM_SEVERITY_CHOICES,
         help_text="The clinician's rating; empty: taken from the latest PHQ-9 or MADRS.",
     )
     note = models.CharField(max_length=500, blank=True)
@@ -222,10 +225,12 @@ class CurrentMedication(TrackedModel):
             return None
         return self.dose_amount * per_unit * times
 
+    @property
+    def dose_display(self) -> str:
+        return f"{self.dose_amount.normalize():f} {self.dose_unit}"
+
     def __str__(self) -> str:
-        return (
-            f"{self.drug_name} {self.dose_amount} {self.dose_unit} {self.get_frequency_display()}"
-        )
+        return f"{self.drug_name} {self.dose_display} {self.get_frequency_display()}"
 
 
 class BloodPressureReading(TrackedModel):

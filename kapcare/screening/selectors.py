@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from dataclasses import dataclass
+from typing import Any
 
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.timezone import localdate
 
+from kapcare.clients.access import visible_clients
 from kapcare.clients.models import Client
 from kapcare.core.time import practice_today
 from kapcare.measures.models import Administration
@@ -26,11 +29,13 @@ from kapcare.screening.models import (
     PsychotherapyCourse,
     ScreeningAnswers,
     ScreeningDecision,
+    ScreenRun,
     TrialOutcome,
 )
 from kapcare.screening.parameters import ALL_KEYS, CLASS_KEYS
 
 BP_READINGS_SHOWN = 5
+WAITING_SHOWN = 20
 
 
 def screen_parameters(settings: dict[str, Setting]) -> rules.ScreenParameters:
@@ -300,3 +305,46 @@ def _msm_severity(client: Client, answers: dict[str, str], moderately_severe: st
     if psychotic and severity == "severe_psychotic":
         explanation += ", with psychotic features"
     return Severity_(severity, explanation + ".")
+
+
+@dataclass(frozen=True)
+class Waiting:
+    client: Client
+    status: str
+    status_label: str
+    withdrawn_reason: str  # "" when the screen simply has no decision for its latest result
+
+
+def decisions_waiting(user: Any) -> list[Waiting]:
+    """For a prescriber: clients they may see whose clearance was withdrawn, or whose latest
+    stored screen result (complete) is newer than their latest decision. A fixed number of
+    queries, whatever the number of clients."""
+    latest_run = ScreenRun.objects.filter(client=OuterRef("pk")).order_by("-ran_at", "-id")
+    latest_decision = ScreeningDecision.objects.filter(client=OuterRef("pk")).order_by("-version")
+    clients = (
+        visible_clients(user)
+        .annotate(
+            run_status=Subquery(latest_run.values("status")[:1]),
+            run_at=Subquery(latest_run.values("ran_at")[:1]),
+            decided_at=Subquery(latest_decision.values("decided_at")[:1]),
+            withdrawn_at=Subquery(latest_decision.values("invalidated_at")[:1]),
+            withdrawn_reason=Subquery(latest_decision.values("invalidation_reason")[:1]),
+        )
+        .filter(
+            Q(withdrawn_at__isnull=False)
+            | (
+                Q(run_status__in=[rules.ELIGIBLE, rules.NEEDS_REVIEW, rules.NOT_ELIGIBLE])
+                & (Q(decided_at__isnull=True) | Q(decided_at__lt=F("run_at")))
+            )
+        )
+        .order_by("-run_at")
+    )
+    return [
+        Waiting(
+            client=client,
+            status=client.run_status,
+            status_label=rules.RESULT_LABELS.get(client.run_status, ""),
+            withdrawn_reason=client.withdrawn_reason or "" if client.withdrawn_at else "",
+        )
+        for client in clients[:WAITING_SHOWN]
+    ]

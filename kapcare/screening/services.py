@@ -47,6 +47,7 @@ DOSE_CEILING_MG = decimal.Decimal(5000)  # when the catalogue gives no usual ran
 BP_SYSTOLIC_RANGE = (50, 300)
 BP_DIASTOLIC_RANGE = (20, 200)
 HEART_RATE_RANGE = (20, 250)
+NOTE_MAX = 300  # the columns' length; longer text is refused, never cut
 
 
 def can_edit_screening(user: User) -> bool:
@@ -321,12 +322,14 @@ def history_remove(
     _require_clinician(actor, "reason")
     if not reason.strip():
         raise field_error("reason", "Say why this entry is removed.", "required")
+    if len(reason.strip()) > NOTE_MAX:
+        raise field_error("reason", f"At most {NOTE_MAX} characters.", "max_length")
     if item.client_id != client.pk or item.removed_at is not None:
         raise field_error("reason", "This entry is already removed.", "not_editable")
     with transaction.atomic():
         item.removed_at = now()
         item.removed_by = actor
-        item.removed_reason = reason.strip()[:300]
+        item.removed_reason = reason.strip()
         item.updated_by = actor
         item.save(
             update_fields=["removed_at", "removed_by", "removed_reason", "updated_by", "updated_at"]
@@ -431,11 +434,13 @@ def medication_stop(
         errors["reason"] = ValidationError(
             "Say why (stopped, or entered in error).", code="required"
         )
+    elif len(reason.strip()) > NOTE_MAX:
+        errors["reason"] = ValidationError(f"At most {NOTE_MAX} characters.", code="max_length")
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         item.stopped_on = stopped_on
-        item.stopped_reason = reason.strip()[:300]
+        item.stopped_reason = reason.strip()
         item.updated_by = actor
         item.save(update_fields=["stopped_on", "stopped_reason", "updated_by", "updated_at"])
         audit.record(
@@ -479,6 +484,8 @@ def bp_record(
         errors["diastolic"] = ValidationError(
             "The diastolic pressure must be below the systolic.", code="diastolic_above_systolic"
         )
+    if len(note.strip()) > NOTE_MAX:
+        errors["note"] = ValidationError(f"At most {NOTE_MAX} characters.", code="max_length")
     when = taken_at or now()
     if when > now() + dt.timedelta(minutes=5):
         errors["taken_at"] = ValidationError("This time is in the future.", code="future")

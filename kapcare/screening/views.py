@@ -72,6 +72,16 @@ def _context(screening: Screening, user: User, **bound: object) -> dict[str, obj
         context["history_forms"] = {**empty_history_forms(), kind: form}
         context["open_history"] = kind
     context.update(bound)
+    # A summary at the top: the page is long, and a form the person may not use is not shown.
+    shown_forms = [form for form in bound.values() if isinstance(form, forms.BaseForm)]
+    if isinstance(history_form, tuple):
+        shown_forms.append(history_form[1])
+    context["not_saved"] = [
+        message
+        for form in shown_forms
+        for messages_ in form.errors.values()
+        for message in messages_
+    ]
     return context
 
 

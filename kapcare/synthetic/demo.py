@@ -1,4 +1,5 @@
-"""The demo practice that `./run` starts with: one account per role and synthetic clients."""
+"""The demo practice that `./run` starts with: one account per role, synthetic clients, and a
+few clients at each stage of ketamine screening (kapcare.synthetic.demo_screening)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from kapcare.accounts.models import Role, User
 from kapcare.accounts.services import staff_create
 from kapcare.clients.models import Client, ClientStatus
 from kapcare.measures.services import administration_record
+from kapcare.parameters.services import can_sign_off
+from kapcare.synthetic.demo_screening import create_screening_demo
 from kapcare.synthetic.generator import GeneratedCounts, PracticeStaff, generate_clients
 
 
@@ -27,7 +30,17 @@ DEMO_STAFF = [
     DemoPerson("admin", "Morgan", "Lee", "", (Role.PRACTICE_ADMIN,)),
     DemoPerson("therapist", "Avery", "Chen", "LMFT", (Role.THERAPIST,)),
     DemoPerson("therapist2", "Jordan", "Rivera", "LCSW", (Role.THERAPIST,)),
-    DemoPerson("prescriber", "Samira", "Patel", "MD", (Role.PRESCRIBER,), "MD", "DEMO-MD-0001"),
+    # The medical director: a prescriber who is also a practice admin, so that she signs off the
+    # practice's clinical rule parameters (kapcare.parameters.services.can_sign_off).
+    DemoPerson(
+        "prescriber",
+        "Samira",
+        "Patel",
+        "MD",
+        (Role.PRESCRIBER, Role.PRACTICE_ADMIN),
+        "MD",
+        "DEMO-MD-0001",
+    ),
     DemoPerson(
         "prescriber2", "Daniel", "Okafor", "PMHNP", (Role.PRESCRIBER,), "NP", "DEMO-NP-0002"
     ),
@@ -71,9 +84,10 @@ def create_demo_practice(
             licence_number=person.licence,
         )
         created[person.username] = user
-        accounts.append(
-            DemoAccount(person.username, password, user.display_name, ", ".join(user.role_labels))
-        )
+        roles = ", ".join(user.role_labels)
+        if can_sign_off(user):
+            roles += " (medical director)"
+        accounts.append(DemoAccount(person.username, password, user.display_name, roles))
     staff = PracticeStaff(
         therapists=[created["therapist"], created["therapist2"]],
         prescribers=[created["prescriber"], created["prescriber2"]],
@@ -82,6 +96,7 @@ def create_demo_practice(
     )
     counts = generate_clients(staff=staff, count=clients, seed=seed, now=now)
     _todays_phq9_with_item9(nurse=created["nurse"], now=now)
+    create_screening_demo(now=now)
     return accounts, counts
 
 

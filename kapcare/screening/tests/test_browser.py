@@ -61,7 +61,8 @@ def test_a_therapist_screens_and_a_prescriber_clears(
     form.get_by_label("Adherence").select_option("good")
     form.get_by_label("Outcome").select_option("non_response")
     form.get_by_role("button", name="Add trial").click()
-    expect(page.get_by_text("The end is before the start.")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("Not saved.")
+    expect(page.locator("#trial-ended_on_error")).to_have_text("The end is before the start.")
     page.goto(f"{base}/clients/{practice.client.public_id}/screening/")
 
     start = today - dt.timedelta(days=450)
