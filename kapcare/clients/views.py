@@ -37,6 +37,7 @@ from kapcare.measures.selectors import measure_history
 from kapcare.safety.forms import RiskAssessmentForm
 from kapcare.safety.selectors import open_flags
 from kapcare.safety.services import can_assess_risk
+from kapcare.screening.selectors import trauma_profile
 
 
 @require_GET
@@ -125,6 +126,7 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "can_assess_risk": can_assess_risk(user),
         "screening_run": client.screen_runs.first(),
         "screening_decision": client.screening_decisions.select_related("decided_by").first(),
+        "trauma": trauma_profile(client),
     }
     context.update(forms)
     return context

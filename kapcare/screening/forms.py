@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 
 from kapcare.clients.forms import DateInput
+from kapcare.core.widgets import FastSelect
 from kapcare.medications.models import Kind, Medication
 from kapcare.screening import questions
 from kapcare.screening.models import (
@@ -22,6 +23,8 @@ from kapcare.screening.models import (
 
 
 class MedicationChoiceField(forms.ModelChoiceField[Medication]):
+    widget = FastSelect
+
     def __init__(self, queryset: Any, **kwargs: Any) -> None:
         super().__init__(queryset, to_field_name="public_id", required=False, **kwargs)
 

@@ -169,6 +169,22 @@ def _latest(client: Client, instrument: str) -> Administration | None:
     )
 
 
+def trauma_profile(client: Client, cutpoint: int | None = None) -> rules.TraumaProfile:
+    """The latest PCL-5 and ACE, and whether the PCL-5 marks the plan trauma-focused."""
+    if cutpoint is None:
+        key = "trauma.pcl5_cutpoint"
+        cutpoint = int(settings_for([key])[key].value)
+    pcl5, ace = _latest(client, "pcl5"), _latest(client, "ace")
+    return rules.TraumaProfile(
+        pcl5_total=pcl5.total if pcl5 else None,
+        pcl5_on=localdate(pcl5.completed_at) if pcl5 else None,
+        pcl5_provisional_ptsd=pcl5.details.get("provisional_ptsd") if pcl5 else None,
+        ace_total=ace.total if ace else None,
+        ace_on=localdate(ace.completed_at) if ace else None,
+        cutpoint=cutpoint,
+    )
+
+
 def screening_for(client: Client, today: dt.date | None = None) -> Screening:
     today = today or practice_today()
     settings = settings_for(ALL_KEYS)
@@ -225,15 +241,7 @@ def screening_for(client: Client, today: dt.date | None = None) -> Screening:
     thase_rush = rules.thase_rush(
         [drug.drug_class for drug in resistance.failed_drugs], bilateral_failed
     )
-    pcl5, ace = _latest(client, "pcl5"), _latest(client, "ace")
-    trauma = rules.TraumaProfile(
-        pcl5_total=pcl5.total if pcl5 else None,
-        pcl5_on=localdate(pcl5.completed_at) if pcl5 else None,
-        pcl5_provisional_ptsd=pcl5.details.get("provisional_ptsd") if pcl5 else None,
-        ace_total=ace.total if ace else None,
-        ace_on=localdate(ace.completed_at) if ace else None,
-        cutpoint=int(settings["trauma.pcl5_cutpoint"].value),
-    )
+    trauma = trauma_profile(client, int(settings["trauma.pcl5_cutpoint"].value))
     latest_weight = client.weights.order_by("-measured_on", "-id").first()
     latest_bp = bp_readings[0] if bp_readings else None
     open_high = SafetyFlag.objects.open().filter(client=client, severity=Severity.HIGH).exists()

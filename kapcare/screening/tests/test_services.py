@@ -28,6 +28,7 @@ from kapcare.screening.models import (
 from kapcare.screening.selectors import screening_for
 from kapcare.screening.tests.helpers import CLEAN_ANSWERS, clear, make_eligible, trial_fields
 from kapcare.testing.factories import make_staff
+from kapcare.testing.http import signed_in
 from kapcare.testing.personas import Practice
 
 
@@ -656,3 +657,80 @@ def test_the_worker_tells_the_prescribers_without_naming_the_client(
     assert f"/clients/{practice.client.public_id}/screening/" in body
     for private in (practice.client.legal_family_name, practice.client.legal_given_names, "190"):
         assert private not in body
+
+
+class TestTraumaProfile:
+    def pcl5(self, practice: Practice, total: int) -> None:
+        """Items 1-8 at 4 (32 points), the rest of the total on item 9."""
+        answers = {f"q{n}": 0 for n in range(1, 21)} | {f"q{n}": 4 for n in range(1, 9)}
+        answers["q9"] = total - 32
+        administration_record(
+            actor=practice.therapist, client=practice.client, instrument="pcl5", answers=answers
+        )
+
+    def test_pcl5_at_the_cutpoint_marks_the_plan_trauma_focused(self, practice: Practice) -> None:
+        assert not screening_for(practice.client).trauma.trauma_focused
+        self.pcl5(practice, 32)
+        trauma = screening_for(practice.client).trauma
+        assert (trauma.pcl5_total, trauma.trauma_focused) == (32, False)
+        self.pcl5(practice, 33)
+        trauma = screening_for(practice.client).trauma
+        assert (trauma.pcl5_total, trauma.trauma_focused) == (33, True)
+        assert trauma.pcl5_provisional_ptsd is False  # cluster D has one endorsed item of two
+
+    def test_the_cutpoint_is_a_parameter_and_ace_drives_nothing(self, practice: Practice) -> None:
+        self.pcl5(practice, 32)
+        administration_record(
+            actor=practice.therapist,
+            client=practice.client,
+            instrument="ace",
+            answers={f"q{n}": 1 for n in range(1, 11)},
+        )
+        director = make_staff(prescriber=True, admin=True)
+        parameter_sign_off(
+            actor=director,
+            key="trauma.pcl5_cutpoint",
+            value="31",
+            source="Blevins 2015",
+            reason="Screening sensitivity",
+        )
+        trauma = screening_for(practice.client).trauma
+        assert trauma.ace_total == 10
+        assert trauma.cutpoint == 31
+        assert trauma.trauma_focused
+        http_body = (
+            signed_in(practice.therapist)
+            .get(f"/clients/{practice.client.public_id}/")
+            .content.decode()
+        )
+        assert "Trauma-focused" in http_body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_parameter_sign_off_rescreens_through_the_real_worker(
+    practice: Practice, run_worker: Callable[..., None]
+) -> None:
+    make_eligible(practice.client, practice.therapist)
+    decision = clear(practice.client, practice.prescriber)
+    director = make_staff(prescriber=True, admin=True)
+    mail.outbox.clear()
+    parameter_sign_off(
+        actor=director,
+        key="class.interaction.antihypertensive",
+        value="relative",
+        source="Clinic",
+        reason="Policy",
+    )
+    decision.refresh_from_db()
+    assert decision.invalidated_at is None  # nothing on this client's list is an antihypertensive
+    for key in ("screen.bp_review_systolic", "screen.bp_review_systolic_over_65"):
+        parameter_sign_off(
+            actor=director, key=key, value="115", source="Clinic protocol", reason="Stricter"
+        )
+    run_worker(tasks=3)  # three rescreens; the withdrawal queues the e-mail
+    decision.refresh_from_db()
+    assert decision.invalidated_at is not None
+    event = AuditEvent.objects.get(action="screening.clearance_invalidated")
+    assert event.channel == "worker"
+    run_worker(tasks=1)
+    assert len(mail.outbox) == 1

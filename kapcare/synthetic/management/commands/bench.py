@@ -28,7 +28,7 @@ from kapcare.synthetic.demo import PracticeNotEmpty, create_demo_practice
 
 
 class Command(BaseCommand):
-    help = "Build a synthetic practice and print server time for the client list, search and chart."
+    help = "Build a synthetic practice and print server time for the busiest pages."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--clients", type=int, default=10_000)
@@ -62,12 +62,21 @@ class Command(BaseCommand):
         if client is None:
             raise CommandError("--clients must be at least 1")
         born = client.date_of_birth.isoformat()
+        # A client with a screening history that both users may see, else the same client.
+        screened = (
+            visible_clients(User.objects.get(username="therapist"))
+            .filter(screen_runs__isnull=False)
+            .order_by("id")
+            .first()
+        ) or client
         pages = [
             ("client list", "/clients/"),
             ("client list, page 40", "/clients/?page=40"),
             ("search by name", f"/clients/?q={client.legal_family_name[:4]}"),
             ("search by date of birth", f"/clients/?q={born}"),
             ("chart", f"/clients/{client.public_id}/"),
+            ("screening", f"/clients/{screened.public_id}/screening/"),
+            ("home", "/"),
         ]
         # Pages are rendered without collected static files (hashed names are not what is timed).
         plain_static = {
@@ -79,7 +88,7 @@ class Command(BaseCommand):
             self._measure_pages(pages, options["repeat"])
 
     def _measure_pages(self, pages: list[tuple[str, str]], repeat: int) -> None:
-        for username in ("therapist", "admin"):
+        for username in ("therapist", "prescriber", "admin"):
             http = HttpClient()
             http.force_login(User.objects.get(username=username))
             for label, url in pages:
