@@ -116,6 +116,7 @@ class TraumaOut(Schema):
 class EpisodeOut(Schema):
     id: uuid.UUID
     started_on: dt.date
+    severity: str
     note: str
     recorded_at: dt.datetime
     recorded_by: str
@@ -159,6 +160,7 @@ def episode_out(episode: Episode) -> dict[str, Any]:
     return {
         "id": episode.public_id,
         "started_on": episode.started_on,
+        "severity": episode.severity,
         "note": episode.note,
         "recorded_at": episode.created_at,
         "recorded_by": _staff_name(episode.created_by),
@@ -264,6 +266,11 @@ def read_screening(request: HttpRequest, client_id: uuid.UUID) -> dict[str, Any]
 
 class EpisodeIn(StrictSchema):
     started_on: dt.date
+    severity: str = Field(
+        "",
+        description="The clinician's Maudsley severity (subsyndromal, mild, moderate, severe, "
+        "severe_psychotic); empty: taken from the latest PHQ-9 or MADRS",
+    )
     note: str = ""
 
 
@@ -287,7 +294,11 @@ def start_episode(request: HttpRequest, client_id: uuid.UUID, payload: EpisodeIn
     user = api_caller(request)
     client = access_client(user, client_id, write=True)
     episode = services.episode_start(
-        actor=user, client=client, started_on=payload.started_on, note=payload.note
+        actor=user,
+        client=client,
+        started_on=payload.started_on,
+        severity=payload.severity,
+        note=payload.note,
     )
     return episode_out(episode)
 

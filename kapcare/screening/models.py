@@ -329,3 +329,26 @@ class ScreeningDecision(TrackedModel):
     @property
     def is_clearance(self) -> bool:
         return self.decision in (Decision.CLEARED, Decision.CLEARED_WITH_CONDITIONS)
+
+
+class ScreeningState(models.Model):
+    """Per client, what the prescribers' queue needs, kept by the screening services so that the
+    home page reads one indexed row per waiting client instead of every client's history."""
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="screening_state")
+    status = models.CharField(max_length=20)
+    run_at = models.DateTimeField()
+    awaiting_decision = models.BooleanField(default=False)
+    withdrawn_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["-run_at"],
+                name="screening_state_waiting",
+                condition=models.Q(awaiting_decision=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status}{' (waiting)' if self.awaiting_decision else ''}"

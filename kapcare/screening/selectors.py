@@ -8,7 +8,6 @@ import decimal
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, Subquery
 from django.utils.timezone import localdate
 
 from kapcare.clients.access import visible_clients
@@ -29,7 +28,7 @@ from kapcare.screening.models import (
     PsychotherapyCourse,
     ScreeningAnswers,
     ScreeningDecision,
-    ScreenRun,
+    ScreeningState,
     TrialOutcome,
 )
 from kapcare.screening.parameters import ALL_KEYS, CLASS_KEYS
@@ -325,34 +324,19 @@ class Waiting:
 
 def decisions_waiting(user: Any) -> list[Waiting]:
     """For a prescriber: clients they may see whose clearance was withdrawn, or whose latest
-    stored screen result (complete) is newer than their latest decision. A fixed number of
-    queries, whatever the number of clients."""
-    latest_run = ScreenRun.objects.filter(client=OuterRef("pk")).order_by("-ran_at", "-id")
-    latest_decision = ScreeningDecision.objects.filter(client=OuterRef("pk")).order_by("-version")
-    clients = (
-        visible_clients(user)
-        .annotate(
-            run_status=Subquery(latest_run.values("status")[:1]),
-            run_at=Subquery(latest_run.values("ran_at")[:1]),
-            decided_at=Subquery(latest_decision.values("decided_at")[:1]),
-            withdrawn_at=Subquery(latest_decision.values("invalidated_at")[:1]),
-            withdrawn_reason=Subquery(latest_decision.values("invalidation_reason")[:1]),
-        )
-        .filter(
-            Q(withdrawn_at__isnull=False)
-            | (
-                Q(run_status__in=[rules.ELIGIBLE, rules.NEEDS_REVIEW, rules.NOT_ELIGIBLE])
-                & (Q(decided_at__isnull=True) | Q(decided_at__lt=F("run_at")))
-            )
-        )
-        .order_by("-run_at")
+    complete screen result has no decision yet (kept in ScreeningState by the services). One
+    query, whatever the number of clients."""
+    states = (
+        ScreeningState.objects.filter(awaiting_decision=True, client__in=visible_clients(user))
+        .select_related("client")
+        .order_by("-run_at")[:WAITING_SHOWN]
     )
     return [
         Waiting(
-            client=client,
-            status=client.run_status,
-            status_label=rules.RESULT_LABELS.get(client.run_status, ""),
-            withdrawn_reason=client.withdrawn_reason or "" if client.withdrawn_at else "",
+            client=state.client,
+            status=state.status,
+            status_label=rules.RESULT_LABELS.get(state.status, ""),
+            withdrawn_reason=state.withdrawn_reason,
         )
-        for client in clients[:WAITING_SHOWN]
+        for state in states
     ]

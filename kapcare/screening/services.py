@@ -36,6 +36,7 @@ from kapcare.screening.models import (
     PsychotherapyCourse,
     ScreeningAnswers,
     ScreeningDecision,
+    ScreeningState,
     ScreenRun,
     TrialOutcome,
 )
@@ -662,7 +663,51 @@ def screen_refresh(
 
         decision_id = str(decision.public_id)
         transaction.on_commit(lambda: notify_clearance_invalidated.enqueue(decision_id))
+    _update_state(client, run, decision)
     return run
+
+
+COMPLETE = (rules.ELIGIBLE, rules.NEEDS_REVIEW, rules.NOT_ELIGIBLE)
+
+
+def _update_state(client: Client, run: ScreenRun, decision: ScreeningDecision | None) -> None:
+    """Keep the prescribers' queue row: waiting when a clearance was withdrawn, or when the latest
+    complete result has no decision made on or after it."""
+    withdrawn = decision is not None and decision.invalidated_at is not None
+    undecided = run.status in COMPLETE and (decision is None or decision.decided_at < run.ran_at)
+    ScreeningState.objects.update_or_create(
+        client=client,
+        defaults={
+            "status": run.status,
+            "run_at": run.ran_at,
+            "awaiting_decision": withdrawn or undecided,
+            "withdrawn_reason": decision.invalidation_reason if decision and withdrawn else "",
+        },
+    )
+
+
+def _decision_refused(
+    result: rules.ScreenResult, decision: str, seen_signature: str
+) -> ValidationError | None:
+    if seen_signature != result.signature():
+        return ValidationError(
+            "The screen changed since you opened it. Review it again before deciding.",
+            code="screen_changed",
+        )
+    if decision not in (Decision.CLEARED, Decision.CLEARED_WITH_CONDITIONS):
+        return None
+    if result.status == rules.NOT_ELIGIBLE:
+        absolute = "; ".join(f.title for f in result.findings if f.klass == rules.ABSOLUTE)
+        return ValidationError(
+            f"An absolute contraindication stands ({absolute}). Correct the record if it is "
+            "wrong; it cannot be cleared.",
+            code="absolute_contraindication",
+        )
+    if result.status == rules.INCOMPLETE:
+        return ValidationError(
+            "The screen is incomplete: " + "; ".join(result.missing) + ".", code="incomplete"
+        )
+    return None
 
 
 def decision_record(
@@ -693,29 +738,16 @@ def decision_record(
         errors["conditions"] = ValidationError(
             "Conditions go with 'cleared with conditions'.", code="contradiction"
         )
-    screening = screening_for(client)
-    result = screening.result
-    if seen_signature != result.signature():
-        errors["decision"] = ValidationError(
-            "The screen changed since you opened it. Review it again before deciding.",
-            code="screen_changed",
-        )
-    elif decision in (Decision.CLEARED, Decision.CLEARED_WITH_CONDITIONS):
-        if result.status == rules.NOT_ELIGIBLE:
-            absolute = "; ".join(f.title for f in result.findings if f.klass == rules.ABSOLUTE)
-            errors["decision"] = ValidationError(
-                f"An absolute contraindication stands ({absolute}). Correct the record if it is "
-                "wrong; it cannot be cleared.",
-                code="absolute_contraindication",
-            )
-        elif result.status == rules.INCOMPLETE:
-            errors["decision"] = ValidationError(
-                "The screen is incomplete: " + "; ".join(result.missing) + ".",
-                code="incomplete",
-            )
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
+        # One decision at a time per client (versions never collide), judged on the screen as
+        # it stands under that lock.
+        Client.objects.select_for_update().filter(pk=client.pk).first()
+        screening = screening_for(client)
+        problem = _decision_refused(screening.result, decision, seen_signature)
+        if problem is not None:
+            errors["decision"] = problem
+        if errors:
+            raise ValidationError(errors)
         run = screen_refresh(
             client=client, actor=actor, trigger="decision recorded", screening=screening
         )
@@ -731,6 +763,7 @@ def decision_record(
             created_by=actor,
             updated_by=actor,
         )
+        _update_state(client, run, row)
         audit.record(
             actor=actor,
             action="screening.decision",

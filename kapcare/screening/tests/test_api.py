@@ -292,6 +292,17 @@ def test_episode_is_read_and_recorded(practice: Practice) -> None:
     assert (event.actor, event.channel) == (practice.nurse, "api")
 
 
+def test_the_clinician_rates_the_episode_severity(practice: Practice) -> None:
+    http = signed_in(practice.prescriber)
+    path = f"{base(practice.client)}/episode"
+    response = send(http, "put", path, {"started_on": "2025-03-01", "severity": "severe"})
+    assert response.json()["severity"] == "severe"
+    assert screening_for(practice.client).msm_severity.severity == "severe"
+    bad = send(http, "put", path, {"started_on": "2025-03-01", "severity": "extreme"})
+    assert bad.status_code == 400
+    assert errors(bad) == {("severity", "invalid_choice")}
+
+
 def test_an_episode_in_the_future_is_refused_and_nothing_saved(practice: Practice) -> None:
     http = signed_in(practice.nurse)
     before = counts()
