@@ -8,11 +8,13 @@ from io import StringIO
 from pathlib import Path
 
 from django.core.management import call_command
+from django.utils import timezone
 
 from kapcare.accounts.models import User
 from kapcare.clients.models import Client, ClientStatus, SexAtBirth
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import now, practice_today
+from kapcare.intake.models import Inquiry, InquiryStatus
 from kapcare.parameters.services import can_sign_off
 from kapcare.screening import rules
 from kapcare.screening.models import (
@@ -207,3 +209,13 @@ def test_a_small_demo_screens_the_clients_it_has(db: None) -> None:
         if decision is not None:
             assert client.care_team.filter(staff=decision.decided_by).exists()
     assert not Episode.objects.filter(started_on__gt=dt.date(2026, 3, 2)).exists()
+
+
+def test_the_demo_gives_the_front_desk_inquiries_to_work_on(db: None, tmp_path: Path) -> None:
+    call_command(
+        "demo", clients=12, seed=3, accounts_file=str(tmp_path / "a.txt"), stdout=StringIO()
+    )
+    statuses = sorted(Inquiry.objects.values_list("status", flat=True))
+    assert statuses.count(InquiryStatus.NEW) == 3
+    booked = Inquiry.objects.exclude(consultation_at=None).get()
+    assert booked.consultation_at > timezone.now()
