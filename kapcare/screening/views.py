@@ -181,19 +181,8 @@ def history_edit_view(
         else:
             messages.success(request, "Correction saved.")
             return redirect(reverse("screening:page", args=[client.public_id]) + "#history")
-    return render(
-        request,
-        "screening/history_edit.html",
-        {
-            "client": client,
-            "item": item,
-            "kind": kind,
-            "label": services.HISTORY_KINDS[kind].label,
-            "form": form,
-            "remove_form": RemoveForm(),
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    status = 400 if request.method == "POST" else 200
+    return _history_page(request, client, item, kind, form, RemoveForm(), status)
 
 
 @require_POST
@@ -214,19 +203,28 @@ def history_remove_view(
         else:
             messages.success(request, "Entry removed as entered in error.")
             return redirect(reverse("screening:page", args=[client.public_id]) + "#history")
-    return render(
-        request,
-        "screening/history_edit.html",
-        {
-            "client": client,
-            "item": item,
-            "kind": kind,
-            "label": services.HISTORY_KINDS[kind].label,
-            "form": HISTORY_FORMS[kind](instance=item),
-            "remove_form": form,
-        },
-        status=400,
-    )
+    return _history_page(request, client, item, kind, HISTORY_FORMS[kind](instance=item), form, 400)
+
+
+def _history_page(
+    request: HttpRequest,
+    client: Client,
+    item: HistoryItem,
+    kind: str,
+    form: forms.BaseForm,
+    remove_form: forms.BaseForm,
+    status: int,
+) -> HttpResponse:
+    """One history entry: its correction form and its removal form."""
+    context = {
+        "client": client,
+        "item": item,
+        "kind": kind,
+        "label": services.HISTORY_KINDS[kind].label,
+        "form": form,
+        "remove_form": remove_form,
+    }
+    return render(request, "screening/history_edit.html", context, status=status)
 
 
 @require_POST
