@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "kapcare.parameters",
     "kapcare.medications",
     "kapcare.screening",
+    "kapcare.courses",
     "kapcare.intake",
     "kapcare.synthetic",
 ]
