@@ -236,3 +236,44 @@ def with_overrides(gates: Sequence[Gate], overrides: Mapping[str, tuple[str, str
 
 def may_dose(gates: Sequence[Gate]) -> bool:
     return all(item.open for item in gates)
+
+
+# ---------------------------------------------------------------------------------------------
+# Booking conflicts
+
+
+@dataclass(frozen=True)
+class Booking:
+    ref: str
+    label: str  # how the conflict is named to the person booking ("Dosing, Room 2, 10:00–13:00")
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    clinicians: frozenset[str]
+    room: str = ""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    kind: str  # "clinician" or "room"
+    who: str  # the clinician or room double-booked
+    with_ref: str
+    with_label: str
+
+
+def conflicts(new: Booking, existing: Sequence[Booking]) -> list[Conflict]:
+    """Every existing booking that shares a clinician or the room with `new` and overlaps it in
+    time. Touching ends (one ends at 10:00, the next starts at 10:00) do not overlap."""
+    starts, ends = utc(new.starts_at), utc(new.ends_at)
+    if ends <= starts:
+        raise ValueError("a booking ends after it starts")
+    found = []
+    for other in existing:
+        if other.ref == new.ref:
+            continue  # moving a booking does not clash with itself
+        if not (starts < utc(other.ends_at) and utc(other.starts_at) < ends):
+            continue
+        for person in sorted(new.clinicians & other.clinicians):
+            found.append(Conflict("clinician", person, other.ref, other.label))
+        if new.room and new.room == other.room:
+            found.append(Conflict("room", new.room, other.ref, other.label))
+    return found

@@ -267,3 +267,53 @@ def test_window_length_is_exact_for_any_start(hours: int, naive: dt.datetime) ->
     start = naive.replace(tzinfo=LA)
     opens, closes = rules.integration_window(start, hours)
     assert closes.timestamp() - opens.timestamp() == hours * 3600
+
+
+def booking(ref: str, start: int, end: int, *who: str, room: str = "") -> rules.Booking:
+    day = at(LA, 2026, 3, 8, 0, 0)  # the spring-forward day: hours are elapsed from midnight
+    return rules.Booking(
+        ref=ref,
+        label=f"{ref} {start}-{end}",
+        starts_at=rules.utc(day) + dt.timedelta(hours=start),
+        ends_at=rules.utc(day) + dt.timedelta(hours=end),
+        clinicians=frozenset(who),
+        room=room,
+    )
+
+
+class TestConflicts:
+    def test_overlaps_by_clinician_and_room_are_named(self) -> None:
+        existing = [
+            booking("a", 9, 12, "therapist", "nurse", room="Room 1"),
+            booking("b", 12, 13, "therapist"),  # inside the new one
+            booking("c", 13, 16, "prescriber", room="Room 2"),
+            booking("d", 8, 9, "therapist", room="Room 1"),
+        ]
+        new = booking("new", 11, 14, "therapist", "prescriber", room="Room 2")
+        found = rules.conflicts(new, existing)
+        assert [(c.kind, c.who, c.with_ref) for c in found] == [
+            ("clinician", "therapist", "a"),
+            ("clinician", "therapist", "b"),
+            ("clinician", "prescriber", "c"),
+            ("room", "Room 2", "c"),
+        ]
+        assert found[0].with_label == "a 9-12"
+
+    def test_touching_and_unrelated_bookings_do_not_clash(self) -> None:
+        existing = [booking("a", 9, 11, "therapist", room="Room 1"), booking("b", 11, 12, "nurse")]
+        assert rules.conflicts(booking("new", 11, 12, "therapist", room="Room 1"), existing) == []
+
+    def test_moving_a_booking_does_not_clash_with_itself(self) -> None:
+        original = booking("a", 9, 11, "therapist", room="Room 1")
+        assert rules.conflicts(booking("a", 10, 12, "therapist", room="Room 1"), [original]) == []
+
+    def test_a_booking_must_end_after_it_starts(self) -> None:
+        with pytest.raises(ValueError, match="ends after it starts"):
+            rules.conflicts(booking("x", 10, 10, "therapist"), [])
+
+    @given(st.integers(0, 20), st.integers(1, 6), st.integers(0, 20), st.integers(1, 6))
+    def test_overlap_is_symmetric(self, s1: int, d1: int, s2: int, d2: int) -> None:
+        one = booking("one", s1, s1 + d1, "therapist")
+        two = booking("two", s2, s2 + d2, "therapist")
+        assert bool(rules.conflicts(one, [two])) == bool(rules.conflicts(two, [one]))
+        assert bool(rules.conflicts(one, [two])) == (s1 < s2 + d2 and s2 < s1 + d1)

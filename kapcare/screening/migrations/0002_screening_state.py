@@ -11,7 +11,7 @@ def fill_states(apps, schema_editor):
     ScreenRun = apps.get_model("screening", "ScreenRun")
     ScreeningDecision = apps.get_model("screening", "ScreeningDecision")
     ScreeningState = apps.get_model("screening", "ScreeningState")
-    for client_id in ScreenRun.objects.values_list("client_id", flat=True).distinct():
+    for client_id in ScreenRun.objects.order_by().values_list("client_id", flat=True).distinct():
         run = ScreenRun.objects.filter(client_id=client_id).order_by("-ran_at", "-id").first()
         decision = (
             ScreeningDecision.objects.filter(client_id=client_id).order_by("-version").first()
