@@ -103,6 +103,11 @@ class User(AbstractUser):
     def has_role(self, role: Role) -> bool:
         return bool(getattr(self, ROLE_FIELDS[role]))
 
+    @property
+    def is_clinician(self) -> bool:
+        """Therapist, prescriber or nurse: who records clinical facts and assessments."""
+        return bool(self.is_therapist or self.is_prescriber or self.is_nurse)
+
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def usable(self) -> ApiTokenQuerySet:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -40,7 +41,7 @@ BOOKING_GRACE = dt.timedelta(minutes=5)  # a booking "now" made a moment late is
 
 
 def _require_clinician(actor: User, field: str) -> None:
-    if not (actor.is_therapist or actor.is_prescriber or actor.is_nurse):
+    if not actor.is_clinician:
         raise field_error(
             field, "Only a therapist, prescriber or nurse can do this.", "not_clinician"
         )
@@ -264,18 +265,10 @@ def _conflicts(candidate: Appointment) -> list[rules.Conflict]:
         )
 
     found = rules.conflicts(booking(candidate), [booking(a) for a in others])
+    # The rule matched people and rooms by id; name them for the person booking.
     names = {str(p.pk): str(p) for p in (candidate.clinician, candidate.second_clinician) if p}
-    return [
-        rules.Conflict(
-            kind=c.kind,
-            who=names.get(c.who, str(candidate.room))
-            if c.kind == "clinician"
-            else str(candidate.room),
-            with_ref=c.with_ref,
-            with_label=c.with_label,
-        )
-        for c in found
-    ]
+    names[str(candidate.room_id or "")] = str(candidate.room)
+    return [replace(c, who=names[c.who]) for c in found]
 
 
 def _check_roles(candidate: Appointment, errors: dict[str, ValidationError]) -> None:
@@ -299,7 +292,7 @@ def _check_roles(candidate: Appointment, errors: dict[str, ValidationError]) -> 
             errors["room"] = ValidationError(
                 "A dosing session needs a room for its whole length.", code="room_required"
             )
-    elif not (lead.is_therapist or lead.is_prescriber or lead.is_nurse):
+    elif not lead.is_clinician:
         errors["clinician"] = ValidationError(
             "Sessions are held by a therapist, prescriber or nurse.", code="not_clinician"
         )

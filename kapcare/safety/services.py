@@ -56,7 +56,7 @@ def flag_raise_for_administration(
 
 def can_assess_risk(user: User) -> bool:
     """A risk assessment is a clinician's: therapist, prescriber or nurse."""
-    return user.is_therapist or user.is_prescriber or user.is_nurse
+    return user.is_clinician
 
 
 def risk_assessment_record(

@@ -22,9 +22,7 @@ def notify_safety_flag(flag_public_id: str) -> int:
             for member in flag.client.care_team.filter(ended_at__isnull=True).select_related(
                 "staff"
             )
-            if member.staff.is_active
-            and member.staff.email
-            and (member.staff.is_therapist or member.staff.is_prescriber or member.staff.is_nurse)
+            if member.staff.is_active and member.staff.email and member.staff.is_clinician
         }
     )
     if not recipients:

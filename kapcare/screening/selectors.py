@@ -99,7 +99,7 @@ def _treatment(item: Augmentation | EctCourse) -> rules.Treatment:
 
 
 @dataclass(frozen=True)
-class Severity_:
+class SeveritySource:
     severity: str | None
     explanation: str
 
@@ -119,7 +119,7 @@ class Screening:
     answers: dict[str, str]
     resistance: rules.Resistance
     msm: rules.Msm
-    msm_severity: Severity_
+    msm_severity: SeveritySource
     thase_rush: tuple[int, str]
     trauma: rules.TraumaProfile
     result: rules.ScreenResult
@@ -150,19 +150,11 @@ class Screening:
         return {key: setting.version for key, setting in self.settings.items()}
 
 
-def _latest_depression_score(client: Client) -> Administration | None:
+def _latest(client: Client, *instruments: str) -> Administration | None:
+    """The client's latest scored administration of any of these instruments."""
     return (
         Administration.objects.current()
-        .filter(client=client, instrument__in=("phq9", "madrs"), total__isnull=False)
-        .order_by("-completed_at", "-id")
-        .first()
-    )
-
-
-def _latest(client: Client, instrument: str) -> Administration | None:
-    return (
-        Administration.objects.current()
-        .filter(client=client, instrument=instrument, total__isnull=False)
+        .filter(client=client, instrument__in=instruments, total__isnull=False)
         .order_by("-completed_at", "-id")
         .first()
     )
@@ -222,7 +214,7 @@ def screening_for(client: Client, today: dt.date | None = None) -> Screening:
         for item in in_episode
     )
     if episode is not None and episode.severity:
-        severity = Severity_(
+        severity = SeveritySource(
             episode.severity,
             f"The clinician's rating on the episode: {episode.get_severity_display()}.",
         )
@@ -298,10 +290,12 @@ def screening_for(client: Client, today: dt.date | None = None) -> Screening:
     )
 
 
-def _msm_severity(client: Client, answers: dict[str, str], moderately_severe: str) -> Severity_:
-    latest = _latest_depression_score(client)
+def _msm_severity(
+    client: Client, answers: dict[str, str], moderately_severe: str
+) -> SeveritySource:
+    latest = _latest(client, "phq9", "madrs")
     if latest is None:
-        return Severity_(None, "No PHQ-9 or MADRS score yet.")
+        return SeveritySource(None, "No PHQ-9 or MADRS score yet.")
     psychotic = answers.get("psychotic_features_current") == "yes"
     severity = rules.msm_severity_from_band(
         latest.instrument, latest.band, psychotic, moderately_severe
@@ -311,7 +305,7 @@ def _msm_severity(client: Client, answers: dict[str, str], moderately_severe: st
     explanation = f"From the latest {name}: {latest.total} ({latest.band}) on {when:%Y-%m-%d}"
     if psychotic and severity == "severe_psychotic":
         explanation += ", with psychotic features"
-    return Severity_(severity, explanation + ".")
+    return SeveritySource(severity, explanation + ".")
 
 
 @dataclass(frozen=True)

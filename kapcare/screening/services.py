@@ -53,7 +53,7 @@ NOTE_MAX = 300  # the columns' length; longer text is refused, never cut
 
 def can_edit_screening(user: User) -> bool:
     """Screening facts are entered by clinicians: therapist, prescriber or nurse."""
-    return bool(user.is_therapist or user.is_prescriber or user.is_nurse)
+    return user.is_clinician
 
 
 def can_decide(user: User) -> bool:
