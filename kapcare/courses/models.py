@@ -9,7 +9,7 @@ from django.db.models import Q
 
 from kapcare.clients.models import Client
 from kapcare.core.models import TrackedModel
-from kapcare.courses.protocols import PROTOCOLS
+from kapcare.courses.protocols import PROTOCOLS, Protocol
 
 
 class Route(models.TextChoices):
@@ -46,6 +46,9 @@ class Course(TrackedModel):
     protocol = models.CharField(max_length=30, choices=[(p.code, p.name) for p in PROTOCOLS])
     phase = models.CharField(max_length=20, choices=Phase.choices, default=Phase.PREPARATION)
     started_on = models.DateField()
+    # The protocol's settings in force when the course started ({setting: {value, version,
+    # source}}): a later sign-off applies to later courses, not to this one's plan.
+    protocol_settings = models.JSONField(default=dict, blank=True)
     goals = models.TextField("goals and intentions", blank=True)
     modalities = models.JSONField(default=list, blank=True)
     ended_on = models.DateField(null=True, blank=True)
@@ -67,6 +70,13 @@ class Course(TrackedModel):
     @property
     def is_open(self) -> bool:
         return self.phase not in CLOSED_PHASES
+
+    @property
+    def plan(self) -> Protocol:
+        """The protocol as this course follows it (its pinned settings)."""
+        from kapcare.courses.parameters import pinned
+
+        return pinned(self.protocol, self.protocol_settings)
 
 
 class Consent(TrackedModel):
@@ -146,6 +156,9 @@ class Appointment(TrackedModel):
     room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT)
     state = models.CharField(max_length=10, choices=State.choices, default=State.BOOKED)
     state_reason = models.CharField(max_length=300, blank=True)
+    # Set in the same statement that claims the reminder, so that two workers never both send
+    # it; cleared when the appointment moves, so the new time gets its own reminder.
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["starts_at", "id"]
@@ -175,3 +188,43 @@ class GateOverride(TrackedModel):
 
     def __str__(self) -> str:
         return f"override of {self.gate}"
+
+
+class CalendarFeed(TrackedModel):
+    """A clinician's private calendar subscription: the address carries a secret whose hash is
+    kept here; revoking it (or making a new one) stops the old address at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="calendar_feeds"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"calendar feed of {self.user}"
+
+
+class MeasureSend(TrackedModel):
+    """The questionnaires a course's measurement schedule sent for one opening time: at most one
+    row per (course, opening), which is what makes sending exactly once with several workers."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="measure_sends")
+    opens_at = models.DateTimeField()
+    instruments = models.JSONField(default=list)
+    link = models.ForeignKey(
+        "measures.SelfReportLink", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["opens_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["course", "opens_at"], name="one_send_per_opening")
+        ]
+
+    def __str__(self) -> str:
+        return f"measures sent for {self.opens_at:%Y-%m-%d %H:%M}"

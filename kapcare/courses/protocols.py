@@ -15,6 +15,31 @@ from kapcare.courses.schedule import Anchor, MeasureRule
 class Sourced:
     value: int
     source: str
+    version: int = 0  # the practice's signed-off version; 0 = the shipped default
+
+
+# The settings a practice may change (each a versioned rule parameter: kapcare.courses.parameters),
+# with the label, unit and the range a person may sign off.
+SETTINGS: tuple[tuple[str, str, str, int, int], ...] = (
+    ("prep_min", "Preparation sessions required before the first dose", "sessions", 0, 20),
+    ("prep_max", "Preparation sessions planned at most", "sessions", 0, 30),
+    ("induction_doses", "Dosing sessions in the induction series", "doses", 1, 30),
+    ("min_days_between_doses", "Minimum days between dosing sessions", "days", 0, 60),
+    ("integration_within_hours", "Integration window after each dose", "hours", 1, 336),
+    ("integrations_per_dose", "Integration sessions needed in the window", "sessions", 0, 5),
+    ("dosing_minutes", "Dosing session length", "minutes", 30, 600),
+    ("prep_minutes", "Preparation session length", "minutes", 15, 240),
+    ("integration_minutes", "Integration session length", "minutes", 15, 240),
+    ("review_after_doses", "Review of the course after this many doses", "doses", 1, 60),
+    (
+        "maintenance_days_between_doses",
+        "Maintenance: days between booster doses",
+        "days",
+        1,
+        180,
+    ),
+)
+SETTING_NAMES = tuple(name for name, *_ in SETTINGS)
 
 
 @dataclass(frozen=True)
@@ -32,6 +57,7 @@ class Protocol:
     prep_minutes: Sourced
     integration_minutes: Sourced
     review_after_doses: Sourced
+    maintenance_days_between_doses: Sourced
     measures: tuple[MeasureRule, ...]
     needs_rems: bool = False
 
@@ -46,6 +72,11 @@ ONE = Sourced(1, "At least one integration session after each dose (practice def
 PREP_MIN = Sourced(5, "Seed practices: 5–10 preparation sessions (Sage: ≥3; Hanya: 2; §7)")
 PREP_MAX = Sourced(10, "Seed practices: 5–10 preparation sessions (clinical-facts §7)")
 TALK = Sourced(60, PRACTICE)
+BOOSTERS = Sourced(
+    28,
+    "Boosters as needed, often every ~4–6 weeks and widening (clinic reports, not verified; "
+    "clinical-facts §7): practice policy",
+)
 
 # Measurement schedules (the event-anchored rules of kapcare.courses.schedule). Field Trip
 # measured PHQ-9, GAD-7 at 1, 3 and 6 months (clinical-facts §2c, §7); PHQ-9 each visit and
@@ -81,6 +112,7 @@ PROTOCOLS: tuple[Protocol, ...] = (
         review_after_doses=Sourced(
             6, "Review at the end of the series (ASA 2025: a defined course and endpoint, §7)"
         ),
+        maintenance_days_between_doses=BOOSTERS,
         measures=COMMON_MEASURES,
     ),
     Protocol(
@@ -97,6 +129,7 @@ PROTOCOLS: tuple[Protocol, ...] = (
         prep_minutes=TALK,
         integration_minutes=TALK,
         review_after_doses=Sourced(6, "Review at the end of the series (ASA 2025, §7)"),
+        maintenance_days_between_doses=BOOSTERS,
         measures=COMMON_MEASURES,
     ),
     Protocol(
@@ -115,6 +148,7 @@ PROTOCOLS: tuple[Protocol, ...] = (
         prep_minutes=TALK,
         integration_minutes=TALK,
         review_after_doses=Sourced(6, "Response judged after 3 weeks, 6 infusions (ELEKT-D, §7)"),
+        maintenance_days_between_doses=BOOSTERS,
         measures=COMMON_MEASURES,
     ),
     Protocol(
@@ -134,6 +168,11 @@ PROTOCOLS: tuple[Protocol, ...] = (
         integration_minutes=TALK,
         review_after_doses=Sourced(
             8, "Evaluate therapeutic benefit at the end of week 4 (Spravato label, §2a)"
+        ),
+        maintenance_days_between_doses=Sourced(
+            7,
+            "Weekly in weeks 5–8, then weekly or every 2 weeks, least frequent that keeps the "
+            "response (Spravato label, §2a)",
         ),
         measures=COMMON_MEASURES,
         needs_rems=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 # ---------------------------------------------------------------------------------------------
@@ -147,6 +147,12 @@ class GateInputs:
     prep_required: int
     baseline_missing: tuple[str, ...]
     open_flags: tuple[str, ...]  # severities of open safety flags
+    # Spacing, checked when a dose's time is known: the course's other doses (booked or held),
+    # the protocol's minimum days apart, and the zone whose calendar days count.
+    dose_at: dt.datetime | None = None
+    other_doses: tuple[dt.datetime, ...] = ()
+    min_days_between_doses: int = 0
+    zone: dt.tzinfo = dt.UTC
 
 
 GATE_SOURCES = {
@@ -155,6 +161,7 @@ GATE_SOURCES = {
     "rems": "Spravato REMS: enrol each patient before treatment (clinical-facts §2a)",
     "preparation": "The protocol's minimum preparation sessions before the first dose (§7)",
     "baseline": "Baseline measures before treatment, to judge response (clinical-facts §6.2)",
+    "spacing": "The protocol's minimum days between dosing sessions (clinical-facts §2, §7)",
     "safety": "An open safety flag blocks dosing until a clinician has assessed the risk "
     "(clinical-facts §6.1)",
 }
@@ -208,6 +215,8 @@ def dosing_gates(inputs: GateInputs) -> list[Gate]:
             else "Missing: " + ", ".join(inputs.baseline_missing) + ".",
         )
     )
+    if inputs.dose_at is not None:
+        gates.append(_spacing_gate(inputs, inputs.dose_at, gate))
     gates.append(
         gate(
             "safety",
@@ -220,6 +229,37 @@ def dosing_gates(inputs: GateInputs) -> list[Gate]:
         )
     )
     return gates
+
+
+def days_apart(first: dt.datetime, second: dt.datetime, zone: dt.tzinfo) -> int:
+    """Calendar days between two moments in the practice's zone (Monday to Thursday is 3,
+    whatever the hours): the way a clinic counts "3 days between doses"."""
+    return abs((second.astimezone(zone).date() - first.astimezone(zone).date()).days)
+
+
+def _spacing_gate(
+    inputs: GateInputs, dose_at: dt.datetime, gate: Callable[[str, str, bool, str], Gate]
+) -> Gate:
+    minimum = inputs.min_days_between_doses
+    close = sorted(
+        (
+            other
+            for other in inputs.other_doses
+            if days_apart(other, dose_at, inputs.zone) < minimum
+        ),
+        key=lambda other: abs(utc(other) - utc(dose_at)),
+    )
+    if not close:
+        return gate("spacing", "Spacing between doses", True, f"At least {minimum} days apart.")
+    nearest = close[0].astimezone(inputs.zone)
+    apart = days_apart(nearest, dose_at, inputs.zone)
+    return gate(
+        "spacing",
+        "Spacing between doses",
+        False,
+        f"Another dose is on {nearest:%a %b %-d}, {apart} day{'s' if apart != 1 else ''} away; "
+        f"the protocol asks for at least {minimum}.",
+    )
 
 
 def with_overrides(gates: Sequence[Gate], overrides: Mapping[str, tuple[str, str]]) -> list[Gate]:

@@ -9,7 +9,6 @@ from django.utils.timezone import make_aware
 from kapcare.core.time import practice_zone
 from kapcare.courses import rules
 from kapcare.courses.models import Appointment, Consent, Course, Kind, RemsEnrollment, State
-from kapcare.courses.protocols import BY_CODE
 from kapcare.courses.schedule import Anchor
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.measures.models import Administration
@@ -19,7 +18,7 @@ from kapcare.screening.selectors import screening_for
 
 def baseline_instruments(course: Course) -> tuple[str, ...]:
     """What the protocol measures at course start: the baseline the gate asks for."""
-    protocol = BY_CODE[course.protocol]
+    protocol = course.plan
     found: list[str] = []
     for rule in protocol.measures:
         if rule.anchor == Anchor.COURSE_START:
@@ -47,8 +46,21 @@ def _short_name(code: str) -> str:
     return name.rsplit("(", 1)[1].rstrip(")") if name.endswith(")") else name
 
 
-def course_gates(course: Course) -> list[rules.Gate]:
-    protocol = BY_CODE[course.protocol]
+def _other_doses(course: Course, excluding: Appointment | None) -> tuple[dt.datetime, ...]:
+    doses = Appointment.objects.filter(
+        course=course, kind=Kind.DOSING, state__in=(State.BOOKED, State.HELD)
+    )
+    if excluding is not None:
+        doses = doses.exclude(pk=excluding.pk)
+    return tuple(doses.values_list("starts_at", flat=True))
+
+
+def course_gates(
+    course: Course, *, dose_at: dt.datetime | None = None, excluding: Appointment | None = None
+) -> list[rules.Gate]:
+    """The gates before a dose of this course; with `dose_at`, also its spacing from the course's
+    other doses (`excluding` the appointment being moved)."""
+    protocol = course.plan
     client = course.client
     cleared, why = _screening_reason(course)
     since = make_aware(dt.datetime.combine(course.started_on, dt.time()), practice_zone())
@@ -74,5 +86,9 @@ def course_gates(course: Course) -> list[rules.Gate]:
         open_flags=tuple(
             SafetyFlag.objects.open().filter(client=client).values_list("severity", flat=True)
         ),
+        dose_at=dose_at,
+        other_doses=_other_doses(course, excluding) if dose_at is not None else (),
+        min_days_between_doses=protocol.min_days_between_doses.value,
+        zone=practice_zone(),
     )
     return rules.dosing_gates(inputs)

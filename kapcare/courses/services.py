@@ -4,6 +4,7 @@ overrides it with a reason of their own."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -19,7 +20,7 @@ from kapcare.clients.models import Client
 from kapcare.core import audit
 from kapcare.core.forms import field_error
 from kapcare.core.time import now, practice_today
-from kapcare.courses import rules
+from kapcare.courses import parameters, rules
 from kapcare.courses.models import (
     CLOSED_PHASES,
     Appointment,
@@ -91,6 +92,7 @@ def course_start(
     course = Course(
         client=client,
         protocol=protocol,
+        protocol_settings=parameters.snapshot(protocol),
         started_on=started_on,
         goals=goals.strip(),
         modalities=list(dict.fromkeys(modalities)),
@@ -105,7 +107,9 @@ def course_start(
             subject_type="course",
             subject_public_id=course.public_id,
             client_public_id=client.public_id,
-            after=audit.snapshot(course, ["protocol", "started_on", "goals", "modalities"]),
+            after=audit.snapshot(
+                course, ["protocol", "protocol_settings", "started_on", "goals", "modalities"]
+            ),
         )
     return course
 
@@ -349,69 +353,142 @@ def appointment_book(
     _check_roles(candidate, errors)
     if errors:
         raise ValidationError(errors)
-    overrides = dict(overrides or {})
     with transaction.atomic():
-        clashes = _conflicts(candidate)
-        if clashes:
-            raise ValidationError(
-                {
-                    "starts_at": [
-                        ValidationError(
-                            f"{c.who} is already booked: {c.with_label}.", code="conflict"
-                        )
-                        for c in clashes
-                    ]
-                }
-            )
-        failed: list[rules.Gate] = []
-        if kind == Kind.DOSING and course is not None:
-            gates = course_gates(course)
-            failed = [g for g in gates if not g.passed]
-            if overrides and not actor.is_prescriber:
-                raise field_error(
-                    "overrides", "Only a prescriber can override a gate.", "not_prescriber"
-                )
-            missing = [g for g in failed if not (overrides.get(g.code) or "").strip()]
-            if missing:
-                raise ValidationError(
-                    {
-                        "kind": [
-                            ValidationError(f"{g.title}: {g.reason}", code=f"gate_{g.code}")
-                            for g in missing
-                        ]
-                    }
-                )
-        candidate.save()
-        for gate in failed:
-            GateOverride.objects.create(
-                appointment=candidate,
-                gate=gate.code,
-                gate_reason=gate.reason[:300],
-                reason=overrides[gate.code].strip(),
-                overridden_by=actor,
-                created_by=actor,
-                updated_by=actor,
-            )
-            audit.record(
-                actor=actor,
-                action="gate.override",
-                subject_type="appointment",
-                subject_public_id=candidate.public_id,
-                client_public_id=client.public_id,
-                after={"gate": gate.code, "failed": gate.reason, "reason": overrides[gate.code]},
-            )
+        _save_checked(actor, candidate, dict(overrides or {}))
         audit.record(
             actor=actor,
             action="appointment.book",
             subject_type="appointment",
             subject_public_id=candidate.public_id,
             client_public_id=client.public_id,
-            after=audit.snapshot(
-                candidate,
-                ["kind", "starts_at", "ends_at", "clinician", "second_clinician", "room", "course"],
-            ),
+            after=audit.snapshot(candidate, BOOKING_FIELDS),
         )
     return candidate
+
+
+BOOKING_FIELDS = ["kind", "starts_at", "ends_at", "clinician", "second_clinician", "room", "course"]
+
+
+def _save_checked(actor: User, candidate: Appointment, overrides: dict[str, str]) -> None:
+    """Inside the caller's transaction: refuse a clash (locking the rows it compares with) or a
+    failed gate without a prescriber's override, then save with the overrides recorded."""
+    clashes = _conflicts(candidate)
+    if clashes:
+        raise ValidationError(
+            {
+                "starts_at": [
+                    ValidationError(f"{c.who} is already booked: {c.with_label}.", code="conflict")
+                    for c in clashes
+                ]
+            }
+        )
+    failed: list[rules.Gate] = []
+    if candidate.kind == Kind.DOSING and candidate.course is not None:
+        gates = course_gates(
+            candidate.course,
+            dose_at=candidate.starts_at,
+            excluding=candidate if candidate.pk else None,
+        )
+        failed = [g for g in gates if not g.passed]
+        if overrides and not actor.is_prescriber:
+            raise field_error(
+                "overrides", "Only a prescriber can override a gate.", "not_prescriber"
+            )
+        missing = [g for g in failed if not (overrides.get(g.code) or "").strip()]
+        if missing:
+            raise ValidationError(
+                {
+                    "kind": [
+                        ValidationError(f"{g.title}: {g.reason}", code=f"gate_{g.code}")
+                        for g in missing
+                    ]
+                }
+            )
+    candidate.save()
+    for gate in failed:
+        GateOverride.objects.create(
+            appointment=candidate,
+            gate=gate.code,
+            gate_reason=gate.reason[:300],
+            reason=overrides[gate.code].strip(),
+            overridden_by=actor,
+            created_by=actor,
+            updated_by=actor,
+        )
+        audit.record(
+            actor=actor,
+            action="gate.override",
+            subject_type="appointment",
+            subject_public_id=candidate.public_id,
+            client_public_id=candidate.client.public_id,
+            after={"gate": gate.code, "failed": gate.reason, "reason": overrides[gate.code]},
+        )
+
+
+def appointment_reschedule(
+    *,
+    actor: User,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    minutes: int | None = None,
+    room: Room | None = None,
+    reason: str,
+    overrides: Mapping[str, str] | None = None,
+) -> Appointment:
+    """Move a booked session to another time (and room), with the reason. The new time is checked
+    as a new booking would be: clashes, and for a dose its gates and spacing."""
+    _require_clinician(actor, "starts_at")
+    errors: dict[str, ValidationError] = {}
+    if appointment.state != State.BOOKED:
+        errors["state"] = ValidationError(
+            f"A {appointment.get_state_display().lower()} appointment cannot be moved.",
+            code="not_booked",
+        )
+    if starts_at.tzinfo is None:
+        raise field_error("starts_at", "The time needs its time zone.", "naive")
+    if starts_at < now() - BOOKING_GRACE:
+        errors["starts_at"] = ValidationError("This time has passed.", code="past")
+    length = (
+        minutes
+        if minutes is not None
+        else int((appointment.ends_at - appointment.starts_at).total_seconds() // 60)
+    )
+    if not 5 <= length <= 12 * 60:
+        errors["minutes"] = ValidationError(
+            "A session lasts between 5 minutes and 12 hours.", code="out_of_range"
+        )
+    if room is not None and not room.active:
+        errors["room"] = ValidationError("This room is not in use.", code="inactive")
+    reason = _text(reason, "reason", required=True, errors=errors)
+    if errors:
+        raise ValidationError(errors)
+    before = audit.snapshot(appointment, ["starts_at", "ends_at", "room"])
+    # Work on a copy, so that a refused move leaves the caller's object as it was.
+    appointment = copy.copy(appointment)
+    appointment.starts_at = starts_at
+    appointment.ends_at = starts_at + dt.timedelta(minutes=length)
+    if room is not None:
+        appointment.room = room
+    _check_roles(appointment, errors)
+    if errors:
+        raise ValidationError(errors)
+    appointment.reminder_sent_at = None
+    appointment.updated_by = actor
+    with transaction.atomic():
+        _save_checked(actor, appointment, dict(overrides or {}))
+        old, new = audit.changed(
+            before, audit.snapshot(appointment, ["starts_at", "ends_at", "room"])
+        )
+        audit.record(
+            actor=actor,
+            action="appointment.reschedule",
+            subject_type="appointment",
+            subject_public_id=appointment.public_id,
+            client_public_id=appointment.client.public_id,
+            before=old,
+            after=new | {"reason": reason},
+        )
+    return appointment
 
 
 NEXT_STATES = {

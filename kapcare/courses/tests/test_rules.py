@@ -146,9 +146,15 @@ def inputs(**changes: object) -> rules.GateInputs:
         "prep_required": 5,
         "baseline_missing": (),
         "open_flags": (),
+        "dose_at": DOSE_AT,
+        "other_doses": (DOSE_AT - dt.timedelta(days=7),),
+        "min_days_between_doses": 3,
+        "zone": LA,
     }
     return rules.GateInputs(**(base | changes))  # type: ignore[arg-type]
 
+
+DOSE_AT = dt.datetime(2026, 3, 12, 10, 0, tzinfo=LA)  # a Thursday
 
 FAILURES = {
     "screening": {"screening_cleared": False, "screening_reason": "Clearance withdrawn: new MAOI."},
@@ -157,6 +163,7 @@ FAILURES = {
     "preparation": {"prep_done": 4},
     "baseline": {"baseline_missing": ("PHQ-9", "GAD-7")},
     "safety": {"open_flags": ("high",)},
+    "spacing": {"other_doses": (DOSE_AT - dt.timedelta(days=7), DOSE_AT - dt.timedelta(days=2))},
 }
 
 
@@ -169,6 +176,7 @@ class TestGates:
             "consent",
             "preparation",
             "baseline",
+            "spacing",
             "safety",
         ]
         assert all(g.source for g in gates)
@@ -186,6 +194,8 @@ class TestGates:
             "preparation": "4 of 5 preparation sessions held.",
             "baseline": "Missing: PHQ-9, GAD-7.",
             "safety": "1 open (high): a clinician records a risk assessment first.",
+            "spacing": "Another dose is on Tue Mar 10, 2 days away; the protocol asks for at "
+            "least 3.",
         }
         assert failed[0].reason == expected[code]
 
@@ -198,6 +208,38 @@ class TestGates:
                 gates = rules.dosing_gates(inputs(**changes))
                 assert {g.code for g in gates if not g.passed} == set(combo)
                 assert rules.may_dose(gates) == (not combo)
+
+    def test_spacing_is_asked_only_when_the_dose_time_is_known(self) -> None:
+        assert "spacing" not in {g.code for g in rules.dosing_gates(inputs(dose_at=None))}
+
+    def test_spacing_counts_calendar_days_in_the_practice_zone(self) -> None:
+        # Monday 16:00 to Thursday 09:00 is under 72 hours but 3 calendar days: allowed.
+        monday = dt.datetime(2026, 3, 9, 16, 0, tzinfo=LA)
+        thursday = dt.datetime(2026, 3, 12, 9, 0, tzinfo=LA)
+        gates = rules.dosing_gates(inputs(dose_at=thursday, other_doses=(monday,)))
+        assert all(g.passed for g in gates)
+        # Wednesday 23:30 in Los Angeles is already Thursday in UTC: still 2 days in the clinic.
+        wednesday = dt.datetime(2026, 3, 11, 23, 30, tzinfo=LA)
+        assert rules.days_apart(monday, wednesday, LA) == 2
+        assert rules.days_apart(monday, wednesday, dt.UTC) == 3
+        late = rules.dosing_gates(inputs(dose_at=wednesday, other_doses=(monday,)))
+        assert [g.code for g in late if not g.passed] == ["spacing"]
+
+    def test_spacing_looks_both_ways_and_names_the_nearest_dose(self) -> None:
+        later = DOSE_AT + dt.timedelta(days=1)
+        earlier = DOSE_AT - dt.timedelta(days=2)
+        gates = rules.dosing_gates(inputs(other_doses=(earlier, later)))
+        spacing = next(g for g in gates if g.code == "spacing")
+        assert not spacing.passed
+        assert spacing.reason.startswith("Another dose is on Fri Mar 13, 1 day away")
+
+    def test_spacing_across_the_daylight_saving_change(self) -> None:
+        # Los Angeles springs forward on Sunday 8 March 2026: Friday to Monday is 3 days.
+        friday = dt.datetime(2026, 3, 6, 10, 0, tzinfo=LA)
+        monday = dt.datetime(2026, 3, 9, 9, 0, tzinfo=LA)
+        assert rules.days_apart(friday, monday, LA) == 3
+        gates = rules.dosing_gates(inputs(dose_at=monday, other_doses=(friday,)))
+        assert all(g.passed for g in gates)
 
     def test_rems_is_asked_only_where_the_protocol_needs_it(self) -> None:
         assert "rems" not in {g.code for g in rules.dosing_gates(inputs())}
