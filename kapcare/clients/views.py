@@ -30,7 +30,7 @@ from kapcare.clients.selectors import ClientFilters, chart, chart_timeline, clie
 from kapcare.core import audit
 from kapcare.core.forms import add_service_errors
 from kapcare.core.models import AuditEvent
-from kapcare.core.time import practice_today
+from kapcare.core.time import now, practice_today
 from kapcare.core.views import is_htmx, practice_admin_required, staff_user
 from kapcare.measures.forms import SendLinkForm
 from kapcare.measures.selectors import measure_history
@@ -127,6 +127,12 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "screening_run": client.screen_runs.first(),
         "screening_decision": client.screening_decisions.select_related("decided_by").first(),
         "trauma": trauma_profile(client),
+        "course": client.courses.first(),  # open courses sort first: newest start
+        "next_appointments": list(
+            client.appointments.filter(state="booked", starts_at__gte=now())
+            .select_related("clinician")
+            .order_by("starts_at")[:3]
+        ),
     }
     context.update(forms)
     return context

@@ -74,7 +74,7 @@ def pinned(protocol_code: str, settings: dict[str, dict[str, Any]]) -> Protocol:
     """The protocol with a course's pinned settings; a setting the course did not pin (a course
     from before the setting existed) keeps the shipped default."""
     protocol = BY_CODE[protocol_code]
-    changes = {
+    changes: dict[str, Any] = {
         name: Sourced(int(item["value"]), str(item["source"]), int(item.get("version", 0)))
         for name, item in settings.items()
         if name in {n for n, *_ in SETTINGS}
