@@ -13,9 +13,12 @@ from kapcare.accounts.api_auth import ApiTokenBearer, ApiTokenHeader, StaffSessi
 from kapcare.clients.api import router as clients_router
 from kapcare.clients.services import PossibleDuplicate
 from kapcare.core import api_errors
+from kapcare.courses.api import router as courses_router
+from kapcare.courses.feed_api import router as calendar_feed_router
 from kapcare.measures.api import router as measures_router
 from kapcare.measures.rules import ScoringError
 from kapcare.measures.services import AnswersInvalid
+from kapcare.notes.api import router as notes_router
 from kapcare.safety.api import router as safety_router
 from kapcare.screening.api import router as screening_router
 
@@ -38,6 +41,9 @@ api.add_router("/clients", clients_router)
 api.add_router("", measures_router)
 api.add_router("", safety_router)
 api.add_router("", screening_router)
+api.add_router("", courses_router)
+api.add_router("", calendar_feed_router)
+api.add_router("", notes_router)
 
 
 def _errors(request: HttpRequest, items: list[dict[str, object]], status: int) -> HttpResponse:

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "kapcare.medications",
     "kapcare.screening",
     "kapcare.courses",
+    "kapcare.notes",
     "kapcare.intake",
     "kapcare.synthetic",
 ]
@@ -237,11 +238,21 @@ SELF_REPORT_MESSAGE = env_str("KAPCARE_SELF_REPORT_MESSAGE") or (
 )
 # One reminder when a link is still not completed this many hours after it was sent (0: none).
 SELF_REPORT_REMINDER_HOURS = env_int("KAPCARE_SELF_REPORT_REMINDER_HOURS", 24)
+# Working hours in the practice zone, for the integration slots kapcare proposes after a dose.
+SCHEDULE_DAY_STARTS = env_str("KAPCARE_SCHEDULE_DAY_STARTS") or "08:00"
+SCHEDULE_DAY_ENDS = env_str("KAPCARE_SCHEDULE_DAY_ENDS") or "18:00"
 SELF_REPORT_REMINDER = env_str("KAPCARE_SELF_REPORT_REMINDER") or (
     "A reminder from {practice}: your questionnaires are still waiting. Your answers so far are "
     "kept. Please use this new link (the earlier one no longer works): {link}"
 )
 SMS_SENDER = env_str("KAPCARE_SMS_SENDER") or "kapcare.measures.sms.LoggingSmsSender"
+# Appointment reminders to clients, this many hours before the appointment (0: none). The text
+# names the practice and the local time only: never the kind of session or anything clinical.
+APPOINTMENT_REMINDER_HOURS = env_int("KAPCARE_APPOINTMENT_REMINDER_HOURS", 24)
+APPOINTMENT_REMINDER = env_str("KAPCARE_APPOINTMENT_REMINDER") or (
+    "A reminder from {practice}: you have an appointment on {when}. To change it, reply to this "
+    "message or call us."
+)
 CRISIS_TEXT = env_str("KAPCARE_CRISIS_TEXT") or (
     "If you are thinking about suicide or are in crisis, call or text 988 (Suicide & Crisis "
     "Lifeline, US) now, any time. If you are in immediate danger, call 911."

@@ -15,7 +15,11 @@ urlpatterns = [
     path("parameters/", include("kapcare.parameters.urls")),
     path("medications/", include("kapcare.medications.urls")),
     path("clients/", include("kapcare.screening.urls")),
+    path("clients/", include("kapcare.notes.urls")),
     path("inquire/", inquire_view, name="inquire"),
     path("inquire/thanks/", inquire_thanks_view, name="inquire_thanks"),
     path("intake/", include("kapcare.intake.urls")),
+    path("schedule/", include("kapcare.courses.calendar_urls")),
+    path("calendar/", include("kapcare.courses.feed_urls")),
+    path("", include("kapcare.courses.urls")),
 ]

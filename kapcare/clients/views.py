@@ -34,6 +34,7 @@ from kapcare.core.time import now, practice_today
 from kapcare.core.views import is_htmx, practice_admin_required, staff_user
 from kapcare.measures.forms import SendLinkForm
 from kapcare.measures.selectors import measure_history
+from kapcare.notes.selectors import latest_signed_notes
 from kapcare.safety.forms import RiskAssessmentForm
 from kapcare.safety.selectors import open_flags
 from kapcare.safety.services import can_assess_risk
@@ -128,6 +129,7 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "screening_decision": client.screening_decisions.select_related("decided_by").first(),
         "trauma": trauma_profile(client),
         "course": client.courses.first(),  # open courses sort first: newest start
+        "session_notes": latest_signed_notes(user, client),
         "next_appointments": list(
             client.appointments.filter(state="booked", starts_at__gte=now())
             .select_related("clinician")

@@ -199,3 +199,8 @@ class MarkForm(UniqueIds, forms.Form):
 
 class AcceptSlotForm(forms.Form):
     starts_at = forms.DateTimeField()
+
+
+class RoomForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    active = forms.BooleanField(required=False, initial=True, label="In use")

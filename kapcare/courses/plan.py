@@ -158,7 +158,9 @@ def course_plan(course: Course, *, now: dt.datetime) -> CoursePlan:
         gates=course_gates(course) if course.is_open else [],
         prep_held=prep_held,
         doses_held=doses_held,
-        review_due=course.is_open and doses_held >= protocol.review_after_doses.value,
+        # The review closes the induction series (e.g. the esketamine label's week-4 evaluation).
+        review_due=course.phase == Phase.INDUCTION
+        and doses_held >= protocol.review_after_doses.value,
     )
 
 

@@ -20,7 +20,7 @@ from kapcare.clients.models import Client
 from kapcare.core import audit
 from kapcare.core.forms import field_error
 from kapcare.core.time import now, practice_today
-from kapcare.courses import parameters, rules
+from kapcare.courses import parameters, rules, tasks
 from kapcare.courses.models import (
     CLOSED_PHASES,
     Appointment,
@@ -111,6 +111,7 @@ def course_start(
                 course, ["protocol", "protocol_settings", "started_on", "goals", "modalities"]
             ),
         )
+        tasks.course_started(course)  # queues the measurement sends on commit
     return course
 
 
@@ -220,6 +221,41 @@ def rems_enroll(
             after={"enrolled_on": enrolled_on.isoformat(), "reference": reference},
         )
     return enrollment
+
+
+# ---------------------------------------------------------------------------------------------
+# Rooms
+
+
+def room_save(*, actor: User, name: str, active: bool = True, room: Room | None = None) -> Room:
+    """Add a room, or rename / take out of use / bring back an existing one (practice admins)."""
+    if not actor.is_practice_admin:
+        raise field_error("name", "Only a practice admin manages rooms.", "not_admin")
+    name = (name or "").strip()
+    if not name:
+        raise field_error("name", "This is required.", "required")
+    if len(name) > 80:
+        raise field_error("name", "At most 80 characters.", "max_length")
+    clash = Room.objects.filter(name__iexact=name)
+    if room is not None:
+        clash = clash.exclude(pk=room.pk)
+    if clash.exists():
+        raise field_error("name", "A room with this name exists.", "unique")
+    before = audit.snapshot(room, ["name", "active"]) if room is not None else {}
+    target = room or Room(created_by=actor)
+    target.name, target.active, target.updated_by = name, active, actor
+    with transaction.atomic():
+        target.save()
+        old, new = audit.changed(before, audit.snapshot(target, ["name", "active"]))
+        audit.record(
+            actor=actor,
+            action="room.save",
+            subject_type="room",
+            subject_public_id=target.public_id,
+            before=old,
+            after=new,
+        )
+    return target
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,6 +399,7 @@ def appointment_book(
             client_public_id=client.public_id,
             after=audit.snapshot(candidate, BOOKING_FIELDS),
         )
+        tasks.appointment_changed(candidate)  # queues the reminder (and a dose's sends) on commit
     return candidate
 
 
@@ -488,6 +525,7 @@ def appointment_reschedule(
             before=old,
             after=new | {"reason": reason},
         )
+        tasks.appointment_changed(appointment)  # the new time's reminder and sends, on commit
     return appointment
 
 

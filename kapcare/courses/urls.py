@@ -27,4 +27,5 @@ urlpatterns = [
         name="accept_slot",
     ),
     path("integration-at-risk/", views.at_risk_view, name="at_risk"),
+    path("rooms/", views.rooms_view, name="rooms"),
 ]

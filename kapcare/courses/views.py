@@ -22,7 +22,7 @@ from kapcare.clients.access import access_client, open_chart
 from kapcare.clients.models import Client
 from kapcare.core.forms import add_service_errors
 from kapcare.core.time import now, practice_today
-from kapcare.core.views import staff_user
+from kapcare.core.views import practice_admin_required, staff_user
 from kapcare.courses import plan as plans
 from kapcare.courses import services
 from kapcare.courses.forms import (
@@ -34,6 +34,7 @@ from kapcare.courses.forms import (
     PhaseForm,
     RemsForm,
     RescheduleForm,
+    RoomForm,
 )
 from kapcare.courses.models import (
     CLOSED_PHASES,
@@ -42,6 +43,7 @@ from kapcare.courses.models import (
     Course,
     Kind,
     RemsEnrollment,
+    Room,
     State,
 )
 from kapcare.courses.protocols import SETTINGS
@@ -458,3 +460,32 @@ def at_risk_view(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     rows = plans.integration_at_risk(user, now=now())
     return render(request, "courses/at_risk.html", {"rows": rows})
+
+
+# ---------------------------------------------------------------------------------------------
+# Rooms (practice admins)
+
+
+@practice_admin_required
+@require_http_methods(["GET", "POST"])
+def rooms_view(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    form = RoomForm(request.POST or None, initial={"active": True})
+    if request.method == "POST":
+        room = None
+        if request.POST.get("room"):
+            room = get_object_or_404(Room, public_id=request.POST["room"])
+        if form.is_valid():
+            try:
+                services.room_save(actor=user, room=room, **form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Room saved.")
+                return redirect("courses:rooms")
+    return render(
+        request,
+        "courses/rooms.html",
+        {"rooms": Room.objects.all(), "form": form},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -52,9 +52,10 @@ def link_message(raw: str) -> str:
 
 
 def link_send(
-    *, actor: User, client: Client, instruments: list[str], channel: str
+    *, actor: User | None, client: Client, instruments: list[str], channel: str
 ) -> SelfReportLink:
-    """Create a link for `instruments` and send it to the client by `channel`."""
+    """Create a link for `instruments` and send it to the client by `channel`. The actor is None
+    when kapcare sends it on a course's measurement schedule (kapcare.courses.measure_sends)."""
     if not instruments:
         raise field_error("instruments", "Choose at least one questionnaire.", "required")
     allowed = sendable_instruments()

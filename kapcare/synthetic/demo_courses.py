@@ -125,9 +125,30 @@ class Builder:
             self.past(course, Kind.PREPARATION, self.at(-days, 10), 60)
 
     def dose_with_integration(self, course: Course, days_ago: int, *, held: bool = True) -> None:
-        self.past(course, Kind.DOSING, self.at(-days_ago, 9), 180)
+        dose = self.past(course, Kind.DOSING, self.at(-days_ago, 9), 180)
         if held:
             self.past(course, Kind.INTEGRATION, self.at(-days_ago + 1, 15), 60)
+        self.dose_questionnaires(dose.starts_at, days_ago)
+
+    def dose_questionnaires(self, dose_at: dt.datetime, days_ago: int) -> None:
+        """The PHQ-9s the schedule asks for around a dose: the morning of it, then a day and three
+        days after (scores easing a little each time). One in four doses misses its 72-hour one,
+        so the plan has something overdue, as real plans do."""
+        for hours, drop in ((-2, 0), (26, 2), (74, 3)):
+            when = dose_at + dt.timedelta(hours=hours)
+            if when > self.now or (hours == 74 and days_ago % 4 == 1):
+                continue
+            answers = dict(PHQ9_BASELINE)
+            for item in ("q1", "q2", "q4")[:drop]:
+                answers[item] = max(0, answers[item] - 1)
+            administration_record(
+                actor=None,
+                client=self.client,
+                instrument="phq9",
+                answers=answers,
+                completed_at=when,
+                self_report=True,
+            )
 
 
 def protocol_route(code: str) -> str:
@@ -259,7 +280,10 @@ def create_course_demo(*, screened: dict[str, Client], now: dt.datetime) -> dict
         .exclude(pk__in=used)
         .order_by("id")[:2]
     )
-    extra: tuple[tuple[str, Callable[[Builder], Course]], ...] = (("completed", _completed), ("discontinued", _discontinued))
+    extra: tuple[tuple[str, Callable[[Builder], Course]], ...] = (
+        ("completed", _completed),
+        ("discontinued", _discontinued),
+    )
     built: dict[str, Course] = {}
     for (name, build), other in zip(extra, others, strict=False):
         plan.append((name, other, build))

@@ -18,8 +18,11 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from kapcare.accounts.models import User
 from kapcare.clients.models import Client
 from kapcare.core.models import AuditEvent
+from kapcare.core.time import now, practice_today
+from kapcare.courses.models import Appointment, Course
 from kapcare.measures.services import administration_record
 from kapcare.medications.models import Medication
+from kapcare.notes.models import SessionNote
 from kapcare.screening.services import history_save
 from kapcare.testing.personas import Practice
 
@@ -81,9 +84,35 @@ def related_ids(client: Client, actor: User) -> dict[str, uuid.UUID]:
             "outcome": "non_response",
         },
     )
+    # An open course and a booked session of the client (made directly: the sweep needs rows,
+    # not the rules for making them).
+    course = Course.objects.create(
+        client=client,
+        protocol="kap_sublingual",
+        started_on=practice_today(),
+        created_by=actor,
+        updated_by=actor,
+    )
+    appointment = Appointment.objects.create(
+        client=client,
+        course=course,
+        kind="preparation",
+        starts_at=now() + dt.timedelta(days=1),
+        ends_at=now() + dt.timedelta(days=1, hours=1),
+        clinician=actor,
+        created_by=actor,
+        updated_by=actor,
+    )
+    # A note of that session (a draft: the note routes take any note of the client).
+    note = SessionNote.objects.create(
+        client=client, appointment=appointment, kind="preparation", author=actor, created_by=actor
+    )
     return {
         "member_id": member.public_id,
         "administration_id": administration.public_id,
+        "course_id": course.public_id,
+        "appointment_id": appointment.public_id,
+        "note_id": note.public_id,
         # Screening history entries and current medications: a real entry of the client (each
         # history kind has its own fixed routes, so every kind's URLs are tried).
         "item_id": trial.public_id,
@@ -152,6 +181,9 @@ def test_every_client_url_is_404_for_a_client_that_does_not_exist(practice: Prac
         "member_id": uuid.uuid4(),
         "administration_id": uuid.uuid4(),
         "item_id": uuid.uuid4(),
+        "course_id": uuid.uuid4(),
+        "appointment_id": uuid.uuid4(),
+        "note_id": uuid.uuid4(),
     }
     for route in client_scoped_routes():
         path = fill(route, ghost, related)

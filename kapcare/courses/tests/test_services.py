@@ -223,9 +223,13 @@ class TestBooking:
 
 
 def ready_for_dosing(practice: Practice, protocol: str = "kap_sublingual") -> Course:
+    return make_ready(practice, course_for(practice, protocol))
+
+
+def make_ready(practice: Practice, course: Course) -> Course:
+    """Everything a dose's gates ask for: cleared screen, consent, baseline, 5 held preparations."""
     make_eligible(practice.client, practice.therapist)
     clear(practice.client, practice.prescriber)
-    course = course_for(practice, protocol)
     services.consent_record(
         actor=practice.prescriber,
         client=practice.client,

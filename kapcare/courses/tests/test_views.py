@@ -301,3 +301,25 @@ def test_the_plan_page_runs_a_fixed_number_of_queries(practice: Practice, room: 
             clinician=practice.therapist,
         )
     assert queries() == few
+
+
+class TestRooms:
+    def test_only_practice_admins_manage_rooms(self, practice: Practice) -> None:
+        assert signed_in(practice.therapist).get(reverse("courses:rooms")).status_code == 404
+        http = signed_in(practice.admin)
+        added = http.post(reverse("courses:rooms"), {"name": "Willow room", "active": "on"})
+        assert added.status_code == 302
+        room = Room.objects.get()
+        assert room.active
+        duplicate = http.post(reverse("courses:rooms"), {"name": "willow ROOM", "active": "on"})
+        assert duplicate.status_code == 400
+        assert b"A room with this name exists." in duplicate.content
+        retired = http.post(
+            reverse("courses:rooms"), {"room": str(room.public_id), "name": "Willow room"}
+        )
+        assert retired.status_code == 302
+        room.refresh_from_db()
+        assert not room.active
+        from kapcare.core.models import AuditEvent
+
+        assert AuditEvent.objects.filter(action="room.save").count() == 2
