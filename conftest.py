@@ -7,9 +7,16 @@ import shutil
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from kapcare.testing.personas import Practice, practice  # noqa: F401  (fixtures)
 from kapcare.testing.worker import run_worker  # noqa: F401  (fixture)
+
+# Property tests check correctness, not speed: on a loaded CI machine (two databases and the
+# browser tests share its cores) a deadline or the too-slow health check would fail them for
+# nothing. Speed is measured by `kapcare bench`.
+settings.register_profile("kapcare", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("kapcare")
 
 BROWSER_FLAGS = [
     "--no-sandbox",

@@ -40,7 +40,6 @@ from kapcare.courses.models import (
     Consent,
     Course,
     GateOverride,
-    Kind,
     RemsEnrollment,
     Room,
 )
@@ -52,12 +51,6 @@ router = Router(tags=["courses"])
 
 CLIENT = "/clients/{client_id}"
 SETTING_INFO = {name: (label, unit, low, high) for name, label, unit, low, high in SETTINGS}
-# The session length a booking takes from the course's pinned plan when `minutes` is left out.
-LENGTH_SETTING: dict[str, str] = {
-    Kind.PREPARATION.value: "prep_minutes",
-    Kind.DOSING.value: "dosing_minutes",
-    Kind.INTEGRATION.value: "integration_minutes",
-}
 
 
 def _required(field: str) -> NoReturn:
@@ -655,10 +648,10 @@ def book_appointment(
             raise field_error("course", "The client has no course with this id.", "unknown")
     minutes = payload.minutes
     if minutes is None:
-        setting = LENGTH_SETTING.get(payload.kind)
-        if course is None or setting is None:
+        found = plans.protocol_minutes(course, payload.kind) if course is not None else None
+        if found is None:
             _required("minutes")
-        minutes = int(getattr(course.plan, setting).value)
+        minutes = found
     second = payload.second_clinician
     appointment = services.appointment_book(
         actor=user,

@@ -17,7 +17,8 @@ from django.utils.timezone import make_aware
 from kapcare.accounts.models import User
 from kapcare.clients.access import visible_clients
 from kapcare.core.time import practice_zone
-from kapcare.courses import rules, schedule
+from kapcare.courses import measure_sends, rules, schedule
+from kapcare.courses.measure_sends import course_started_at
 from kapcare.courses.models import Appointment, Course, Kind, Phase, State
 from kapcare.courses.protocols import SETTINGS, Protocol
 from kapcare.courses.selectors import course_gates
@@ -26,26 +27,26 @@ from kapcare.measures.models import Administration
 LIVE = (State.BOOKED, State.HELD)
 
 
-def course_started_at(course: Course) -> dt.datetime:
-    """The start of the course's first day in the practice zone: the anchor of "at course start"."""
-    return make_aware(dt.datetime.combine(course.started_on, dt.time()), practice_zone())
+# The session kinds whose length the protocol sets; others are booked with a length given.
+LENGTH_SETTING: dict[str, str] = {
+    Kind.PREPARATION.value: "prep_minutes",
+    Kind.DOSING.value: "dosing_minutes",
+    Kind.INTEGRATION.value: "integration_minutes",
+}
+
+
+def protocol_minutes(course: Course, kind: str) -> int | None:
+    """The session length the course's pinned protocol sets for this kind, if it sets one."""
+    setting = LENGTH_SETTING.get(kind)
+    return int(getattr(course.plan, setting).value) if setting else None
 
 
 def course_events(course: Course, appointments: Iterable[Appointment]) -> schedule.CourseEvents:
-    """The events the measurement schedule hangs on. Doses are the dosing sessions booked or held
-    (a booked dose already has its "before" questionnaire due); the dosing series has ended, and
-    "after the last dose" starts, once the course is in maintenance or completed."""
-    doses = sorted(a.starts_at for a in appointments if a.kind == Kind.DOSING and a.state in LIVE)
-    held = sorted(
-        a.starts_at for a in appointments if a.kind == Kind.DOSING and a.state == State.HELD
-    )
-    series_over = course.phase in (Phase.MAINTENANCE, Phase.COMPLETED)
-    last = held[-1] if series_over and held else None
-    return schedule.CourseEvents(
-        started_at=course_started_at(course),
-        doses=tuple(doses),
-        induction_ends_at=last,
-        last_dose_at=last,
+    """The events the measurement schedule hangs on, read as the sending worker reads them
+    (kapcare.courses.measure_sends.course_events), so the plan shows what is sent."""
+    return measure_sends.course_events(
+        course,
+        [(a.starts_at, a.state) for a in appointments if a.kind == Kind.DOSING and a.state in LIVE],
     )
 
 
@@ -142,7 +143,7 @@ def course_plan(course: Course, *, now: dt.datetime) -> CoursePlan:
     appointments = course_appointments(course)
     events = course_events(course, appointments)
     dues = schedule.assess(
-        schedule.due_list(events, protocol.measures),
+        schedule.due_list(events, measure_sends.course_rules(course)),
         completions(course.client_id, course_started_at(course)),
         now,
     )

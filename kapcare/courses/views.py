@@ -213,16 +213,9 @@ def rems_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 # ---------------------------------------------------------------------------------------------
 # Booking
 
-LENGTHS = {
-    Kind.PREPARATION: "prep_minutes",
-    Kind.DOSING: "dosing_minutes",
-    Kind.INTEGRATION: "integration_minutes",
-}
-
 
 def _initial(course: Course, kind: str, user: User) -> dict[str, Any]:
-    setting = LENGTHS.get(kind)  # type: ignore[call-overload]
-    minutes = getattr(course.plan, setting).value if setting else 60
+    minutes = plans.protocol_minutes(course, kind) or 60
     return {
         "kind": kind,
         "date": practice_today() + dt.timedelta(days=1),

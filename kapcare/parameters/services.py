@@ -63,7 +63,7 @@ def parameter_sign_off(
                 after={"key": key, "version": row.version, "value": parsed, "source": row.source},
             )
             practice_rules_changed.send(
-                sender=ParameterVersion, actor=actor, reason=f"parameter: {key}"
+                sender=ParameterVersion, actor=actor, reason=f"parameter: {key}", key=key
             )
     except IntegrityError as race:  # two sign-offs of the same key at once
         raise field_error(

@@ -21,6 +21,11 @@ def rescreen_client(sender: Any, *, client: Any, actor: Any, reason: str, **kwar
 
 @receiver(practice_rules_changed)
 def rescreen_practice(sender: Any, *, actor: Any, reason: str, **kwargs: Any) -> None:
+    from kapcare.screening.parameters import ALL_KEYS
     from kapcare.screening.tasks import rescreen_cleared_clients
+
+    # A parameter the screen does not use (a protocol's session length, say) moves no screen.
+    if kwargs.get("key") is not None and kwargs["key"] not in ALL_KEYS:
+        return
 
     transaction.on_commit(lambda: rescreen_cleared_clients.enqueue(reason[:120]))

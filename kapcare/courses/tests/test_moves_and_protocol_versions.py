@@ -224,3 +224,26 @@ class TestProtocolVersions:
         course.save()
         prep_gate = next(g for g in course_gates(course) if g.code == "preparation")
         assert (prep_gate.passed, prep_gate.reason) == (False, "5 of 6 preparation sessions held.")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_protocol_sign_off_does_not_queue_a_rescreen(practice: Practice) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    director = medical_director()
+    parameter_sign_off(
+        actor=director,
+        key=parameters.key("iv_racemic", "dosing_minutes"),
+        value=150,
+        source="Practice policy: longer observation",
+        reason="Our infusion chairs turn over slowly",
+    )
+    assert not DBTaskResult.objects.filter(task_path__contains="rescreen").exists()
+    parameter_sign_off(
+        actor=director,
+        key="trd.min_trial_weeks",
+        value=8,
+        source="Practice policy",
+        reason="Stricter",
+    )
+    assert DBTaskResult.objects.filter(task_path__contains="rescreen").exists()
