@@ -172,8 +172,14 @@ def working_hours() -> tuple[dt.time, dt.time]:
     )
 
 
-def proposed_slots(dose: Appointment, therapist: User, protocol: Protocol) -> list[dt.datetime]:
-    """Free integration starts for the therapist inside the dose's window (UTC, earliest first)."""
+SLOTS_SHOWN, SLOTS_PER_DAY = 6, 2
+
+
+def proposed_slots(
+    dose: Appointment, therapist: User, protocol: Protocol, *, now: dt.datetime
+) -> list[dt.datetime]:
+    """Free integration starts for the therapist inside the dose's window, from now on, at most
+    two a day so that the choice spans the window (UTC, earliest first)."""
     opens, closes = rules.integration_window(dose.ends_at, protocol.integration_within_hours.value)
     busy = Appointment.objects.filter(
         state=State.BOOKED, starts_at__lt=closes, ends_at__gt=opens
@@ -189,6 +195,9 @@ def proposed_slots(dose: Appointment, therapist: User, protocol: Protocol) -> li
         day_starts=day_starts,
         day_ends=day_ends,
         zone=practice_zone(),
+        limit=SLOTS_SHOWN,
+        not_before=now,
+        per_day=SLOTS_PER_DAY,
     )
 
 

@@ -85,10 +85,16 @@ def proposed_integration_slots(
     zone: dt.tzinfo,
     step_minutes: int = 30,
     limit: int = 5,
+    not_before: dt.datetime | None = None,
+    per_day: int | None = None,
 ) -> list[dt.datetime]:
     """Free starts for an integration session inside the window, within working hours in the
-    practice zone, avoiding the therapist's busy intervals; earliest first, in UTC."""
+    practice zone, avoiding the therapist's busy intervals, not before `not_before` (now: a
+    past time is no proposal), at most `per_day` on one local day (so the choice spans the
+    window); earliest first, in UTC."""
     opens, closes = integration_window(dose_ended_at, hours)
+    if not_before is not None:
+        opens = max(opens, utc(not_before))
     length = dt.timedelta(minutes=minutes)
     step = dt.timedelta(minutes=step_minutes)
     # Start at the first step boundary at or after the dose's end (steps are elapsed time, and
@@ -110,7 +116,10 @@ def proposed_integration_slots(
         clash = any(
             moment < utc(b_end) and utc(b_start) < moment + length for b_start, b_end in busy
         )
-        if in_hours and not clash:
+        full = per_day is not None and (
+            sum(1 for slot in slots if slot.astimezone(zone).date() == local.date()) >= per_day
+        )
+        if in_hours and not clash and not full:
             slots.append(moment)
         moment += step
     return slots

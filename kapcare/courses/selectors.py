@@ -40,7 +40,7 @@ def _screening_reason(course: Course) -> tuple[bool, str]:
     return False, "The screen no longer matches the clearance (facts changed with time)."
 
 
-def _short_name(code: str) -> str:
+def short_instrument_name(code: str) -> str:
     """ "PHQ-9" from "Patient Health Questionnaire-9 (PHQ-9)"."""
     name = INSTRUMENTS[code].name if code in INSTRUMENTS else code
     return name.rsplit("(", 1)[1].rstrip(")") if name.endswith(")") else name
@@ -69,7 +69,9 @@ def course_gates(
         .filter(client=client, completed_at__gte=since, total__isnull=False)
         .values_list("instrument", flat=True)
     )
-    missing = tuple(_short_name(code) for code in baseline_instruments(course) if code not in done)
+    missing = tuple(
+        short_instrument_name(code) for code in baseline_instruments(course) if code not in done
+    )
     inputs = rules.GateInputs(
         screening_cleared=cleared,
         screening_reason=why,

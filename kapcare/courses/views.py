@@ -98,7 +98,7 @@ def _plan_context(client: Client, course: Course | None, user: User, **bound: An
                 (
                     item,
                     plans.proposed_slots(
-                        item.dose, plans.integration_therapist(item.dose), plan.protocol
+                        item.dose, plans.integration_therapist(item.dose), plan.protocol, now=moment
                     )
                     if item.needs_booking and course.is_open
                     else [],

@@ -90,3 +90,51 @@ def test_plan_a_course_book_preparation_and_a_dose_with_its_integration(
     integration = Appointment.objects.get(kind=Kind.INTEGRATION)
     assert integration.clinician == practice.therapist
     assert console_problems == []
+
+
+def test_an_integration_note_is_signed_then_only_takes_addenda_and_the_week_shows_it(
+    page: Page,
+    live_server: object,
+    practice: Practice,
+    console_problems: list[str],  # noqa: F811
+) -> None:
+    from kapcare.core.time import now, practice_zone
+
+    base = str(live_server)
+    course = make_ready(
+        practice,
+        Course.objects.create(
+            client=practice.client, protocol="kap_sublingual", started_on=practice_today()
+        ),
+    )
+    held = Appointment.objects.create(
+        client=practice.client,
+        course=course,
+        kind=Kind.INTEGRATION,
+        starts_at=now() - dt.timedelta(hours=2),
+        ends_at=now() - dt.timedelta(hours=1),
+        clinician=practice.therapist,
+        state="held",
+    )
+    sign_in(page, base, practice.therapist)
+    page.goto(f"{base}/clients/{practice.client.public_id}/appointments/{held.public_id}/")
+    page.get_by_role("link", name="Session note").click()
+    page.get_by_label("Experience").fill("Felt held; saw her grandmother's kitchen.")
+    page.get_by_role("button", name="Save and sign").click()
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was saved")
+    page.get_by_label("Follow-up").fill("Next integration on Thursday.")
+    page.get_by_role("button", name="Save and sign").click()
+    expect(page.get_by_role("heading", name="Signed note")).to_be_visible()
+    expect(page.get_by_role("button", name="Save draft")).to_have_count(0)
+    page.get_by_label("Addendum").fill("Client called: slept well for the first time in weeks.")
+    page.get_by_role("button", name="Add addendum").click()
+    expect(page.locator("#addenda ~ ul, .timeline").first).to_contain_text("slept well")
+
+    # The therapist's week shows the session on its day (the week of the session, which an hour
+    # after midnight on a Monday is last week).
+    page.get_by_role("link", name="Schedule").click()
+    day = held.starts_at.astimezone(practice_zone()).date().isoformat()
+    page.goto(f"{base}/schedule/clinician/{practice.therapist.public_id}/week/?date={day}")
+    expect(page.locator("main")).to_contain_text("Integration")
+    expect(page.locator("main")).to_contain_text(practice.client.display_name)
+    assert console_problems == []

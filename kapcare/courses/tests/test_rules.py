@@ -121,6 +121,39 @@ class TestProposedSlots:
         # Across the DST change the local half-hours stay on the half-hour.
         assert all(s.astimezone(LA).minute in (0, 30) for s in slots)
 
+    def test_no_slot_is_proposed_in_the_past(self) -> None:
+        later = at(LA, 2026, 3, 8, 15, 10)  # the day after the dose, mid-afternoon
+        slots = rules.proposed_integration_slots(
+            DOSE,
+            hours=72,
+            minutes=60,
+            busy=[],
+            day_starts=dt.time(9),
+            day_ends=dt.time(17),
+            zone=LA,
+            not_before=later,
+        )
+        assert slots[0] == at(LA, 2026, 3, 8, 15, 30)
+        assert all(slot >= later for slot in slots)
+
+    def test_at_most_so_many_a_day_so_the_choice_spans_the_window(self) -> None:
+        slots = rules.proposed_integration_slots(
+            DOSE,
+            hours=72,
+            minutes=60,
+            busy=[],
+            day_starts=dt.time(9),
+            day_ends=dt.time(17),
+            zone=LA,
+            limit=6,
+            per_day=2,
+        )
+        days = [slot.astimezone(LA).date() for slot in slots]
+        assert len(slots) == 6
+        assert all(days.count(day) == 2 for day in set(days))
+        assert len(set(days)) == 3
+        assert slots == sorted(slots)
+
     def test_an_odd_end_time_rounds_up_to_the_next_half_hour(self) -> None:
         slots = rules.proposed_integration_slots(
             at(LA, 2026, 6, 2, 10, 7),
