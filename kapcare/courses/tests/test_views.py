@@ -323,3 +323,34 @@ class TestRooms:
         from kapcare.core.models import AuditEvent
 
         assert AuditEvent.objects.filter(action="room.save").count() == 2
+
+
+def test_the_at_risk_queue_runs_a_fixed_number_of_queries(practice: Practice, room: Room) -> None:
+    course = ready_for_dosing(practice)
+    http = signed_in(practice.therapist)
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            page = http.get(reverse("courses:at_risk"))
+        return len(captured), page.content.decode().count('data-state="at_risk"')
+
+    def dose(days: int) -> None:
+        Appointment.objects.create(
+            client=practice.client,
+            course=course,
+            kind=Kind.DOSING,
+            starts_at=now() + dt.timedelta(days=days),
+            ends_at=now() + dt.timedelta(days=days, hours=3),
+            clinician=practice.prescriber,
+            second_clinician=practice.therapist,
+            room=room,
+        )
+
+    dose(1)
+    few, shown = queries()
+    assert shown == 1
+    for days in range(3, 21, 3):
+        dose(days)
+    many, shown = queries()
+    assert shown == 7
+    assert many == few
