@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "kapcare.screening",
     "kapcare.courses",
     "kapcare.notes",
+    "kapcare.dosing",
     "kapcare.intake",
     "kapcare.synthetic",
 ]
