@@ -8,6 +8,8 @@ with a reason, so the original stays visible; nothing charted is edited or delet
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
@@ -117,6 +119,15 @@ class Entry(TrackedModel):
     class Meta:
         abstract = True
         ordering = ["taken_at", "id"]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError(f"{type(self).__name__} rows are append-only: add a correction")
+        super().save(*args, **kwargs)
+
+
+class AppendOnlyError(RuntimeError):
+    """A charted row was about to be changed in place."""
 
 
 class VitalsRow(Entry):
