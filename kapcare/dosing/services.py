@@ -19,6 +19,7 @@ from kapcare.core import audit
 from kapcare.core.forms import field_error
 from kapcare.core.time import now
 from kapcare.courses.models import Appointment, Kind, State
+from kapcare.dosing import rules
 from kapcare.dosing.models import (
     AdverseEvent,
     DosingSession,
@@ -47,7 +48,7 @@ PLAUSIBLE = {
     "spo2": (50, 100),
     "respiratory_rate": (4, 60),
 }
-SCALE_RANGES = {ScaleKind.MOAAS: (0, 5), ScaleKind.CADSS: (0, 108)}
+MOAAS_RANGE = (0, 5)  # Chernik 1990, clinical-facts §5.2
 
 
 def _require_clinician(actor: User, field: str) -> None:
@@ -223,15 +224,24 @@ def scale_record(
     moment = _when(taken_at, errors)
     if scale not in ScaleKind.values:
         raise field_error("scale", "Choose MOAA/S or CADSS.", "invalid_choice")
-    low, high = SCALE_RANGES[ScaleKind(scale)]
-    if not low <= score <= high:
-        errors["score"] = ValidationError(f"Between {low} and {high}.", code="out_of_range")
     version = (version or "").strip()
-    if scale == ScaleKind.CADSS and not version:
-        errors["version"] = ValidationError(
-            "Name the CADSS version used (items and range differ between versions).",
-            code="required",
-        )
+    high: int | None = MOAAS_RANGE[1]
+    if scale == ScaleKind.CADSS:
+        # The versions differ in items and range (clinical-facts §5.2): the version is stored.
+        high = rules.CADSS_VERSIONS[version][2] if version in rules.CADSS_VERSIONS else None
+        if not version:
+            errors["version"] = ValidationError(
+                "Name the CADSS version used (items and range differ between versions).",
+                code="required",
+            )
+        elif high is None:
+            errors["version"] = ValidationError(
+                f"One of: {', '.join(rules.CADSS_VERSIONS)}.", code="invalid_choice"
+            )
+    elif version:
+        errors["version"] = ValidationError("Only a CADSS score has a version.", code="not_cadss")
+    if high is not None and not 0 <= score <= high:
+        errors["score"] = ValidationError(f"Between 0 and {high}.", code="out_of_range")
     reason = _correction(ScaleRow, session, corrects, correction_reason, errors)
     if errors:
         raise ValidationError(errors)

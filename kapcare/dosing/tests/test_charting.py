@@ -190,10 +190,20 @@ class TestScalesAndWork:
                 actor=practice.nurse, session=session, scale="cadss", score=12
             )
         ) == {"version": ["required"]}
+        assert refused(
+            lambda: services.scale_record(
+                actor=practice.nurse, session=session, scale="cadss", score=12, version="23-item"
+            )
+        ) == {"version": ["invalid_choice"]}
+        assert refused(
+            lambda: services.scale_record(
+                actor=practice.nurse, session=session, scale="cadss", score=93, version="cadss23"
+            )
+        ) == {"score": ["out_of_range"]}
         row = services.scale_record(
-            actor=practice.nurse, session=session, scale="cadss", score=12, version="23-item"
+            actor=practice.nurse, session=session, scale="cadss", score=92, version="cadss23"
         )
-        assert (row.score, row.version) == (12, "23-item")
+        assert (row.score, row.version) == (92, "cadss23")
 
     def test_side_effects_and_work(self, practice: Practice, session: DosingSession) -> None:
         assert refused(
