@@ -9,6 +9,8 @@ charted on the session.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,11 +19,12 @@ from django.db import transaction
 from kapcare.accounts.models import User
 from kapcare.core import audit
 from kapcare.core.forms import field_error
-from kapcare.core.time import now
+from kapcare.core.time import now, practice_zone
 from kapcare.courses.models import Appointment, Kind, State
-from kapcare.dosing import rules
+from kapcare.dosing import rules, selectors
 from kapcare.dosing.models import (
     AdverseEvent,
+    Dose,
     DosingSession,
     Relatedness,
     ScaleKind,
@@ -35,6 +38,7 @@ from kapcare.dosing.models import (
     WorkKind,
     WorkRow,
 )
+from kapcare.medications.interactions import BY_CODE as INTERACTION_CODES
 
 REASON_MAX = 300
 FUTURE_GRACE = dt.timedelta(minutes=5)  # a bedside clock a little ahead is not "the future"
@@ -461,3 +465,312 @@ def session_sign(*, actor: User, session: DosingSession) -> DosingSession:
             {"as": "monitoring clinician" if as_monitor else "therapist", "state": locked.state},
         )
     return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# The pre-dose check
+
+PREGNANCY_RESULTS = ("negative", "positive", "not_applicable", "missing")
+
+
+def _check_json(check: rules.Check) -> dict[str, Any]:
+    return {
+        "code": check.code,
+        "title": check.title,
+        "passed": check.passed,
+        "reason": check.reason,
+        "source": check.source,
+        "blocking": check.blocking,
+        "overridable": check.overridable,
+        "overridden_by": check.overridden_by,
+        "override_reason": check.override_reason,
+    }
+
+
+def pre_check_record(
+    *,
+    actor: User,
+    session: DosingSession,
+    identity_confirmed: bool,
+    escort_confirmed: bool,
+    intention: str = "",
+    weight_kg: Decimal | None = None,
+    minutes_since_food: int | None = None,
+    minutes_since_liquid: int | None = None,
+    systolic: int | None = None,
+    diastolic: int | None = None,
+    heart_rate: int | None = None,
+    spo2: int | None = None,
+    medicines_today: Sequence[str] | None = None,
+    pregnancy_test: str = "missing",
+    overrides: Mapping[str, str] | None = None,
+) -> DosingSession:
+    """Run the pre-dose check on today's answers and the record's facts (age, the course's gates,
+    today's suicide-risk answers and reviews). The result is stored with the parameter versions
+    it used; the pre-dose readings go on the flowsheet. A failed hold blocks the dose unless a
+    prescriber overrides it with a reason; a hard stop cannot be overridden."""
+    _require_clinician(actor, "identity_confirmed")
+    _require_open(session, "identity_confirmed")
+    if session.state != SessionState.CHECKING:
+        raise field_error(
+            "identity_confirmed", "The dose is given: the check is closed.", "already_dosed"
+        )
+    overrides = {code: (why or "").strip() for code, why in (overrides or {}).items()}
+    overrides = {code: why for code, why in overrides.items() if why}
+    errors: dict[str, ValidationError] = {}
+    if overrides and not actor.is_prescriber:
+        errors["overrides"] = ValidationError(
+            "Only a prescriber can override a check.", code="not_prescriber"
+        )
+    if pregnancy_test not in PREGNANCY_RESULTS:
+        errors["pregnancy_test"] = ValidationError("Choose a result.", code="invalid_choice")
+    if weight_kg is not None and not Decimal(20) <= weight_kg <= Decimal(400):
+        errors["weight_kg"] = ValidationError(
+            "Between 20 and 400 kg: check the weight.", code="implausible"
+        )
+    for field, value in (
+        ("minutes_since_food", minutes_since_food),
+        ("minutes_since_liquid", minutes_since_liquid),
+    ):
+        if value is not None and not 0 <= value <= 7 * 24 * 60:
+            errors[field] = ValidationError("Between 0 and a week.", code="out_of_range")
+    known = set(INTERACTION_CODES)
+    unknown = [code for code in medicines_today or () if code not in known]
+    if unknown:
+        errors["medicines_today"] = ValidationError(
+            f"Unknown medicine groups: {', '.join(unknown)}.", code="invalid_choice"
+        )
+    intention = (intention or "").strip()
+    if len(intention) > 4000:
+        errors["intention"] = ValidationError("At most 4000 characters.", code="max_length")
+    readings = {
+        "systolic": systolic,
+        "diastolic": diastolic,
+        "heart_rate": heart_rate,
+        "spo2": spo2,
+    }
+    for field, value in readings.items():
+        low, high = PLAUSIBLE[field]
+        if value is not None and not low <= value <= high:
+            errors[field] = ValidationError(
+                f"Between {low} and {high}: check the reading.", code="implausible"
+            )
+    if (systolic is None) != (diastolic is None):
+        errors["diastolic" if diastolic is None else "systolic"] = ValidationError(
+            "Blood pressure needs both numbers.", code="bp_incomplete"
+        )
+    if errors:
+        raise ValidationError(errors)
+    params, versions = selectors.parameters_in_force()
+    facts = selectors.day_facts(session)
+    inputs = rules.PreDoseInputs(
+        route=selectors.session_route(session),
+        age=facts.age,
+        identity_confirmed=identity_confirmed,
+        gates_open=facts.gates_open,
+        gates_reason=facts.gates_reason,
+        weight_kg_today=weight_kg,
+        minutes_since_food=minutes_since_food,
+        minutes_since_liquid=minutes_since_liquid,
+        systolic=systolic,
+        diastolic=diastolic,
+        heart_rate=heart_rate,
+        spo2=spo2,
+        medicines_today=tuple(medicines_today) if medicines_today is not None else None,
+        pregnancy_test=pregnancy_test,
+        phq9_item9_positive=facts.phq9_item9_positive,
+        cssrs_positive=facts.cssrs_positive,
+        suicide_reviewed_today=facts.suicide_reviewed_today,
+        escort_confirmed=escort_confirmed,
+        intention_recorded=bool(intention),
+    )
+    checks = rules.pre_dose_checks(inputs, params)
+    applied = {code: (actor.display_name, why) for code, why in overrides.items()}
+    judged = rules.with_overrides(checks, applied)
+    passed = rules.may_dose(checks, applied)
+    moment = now()
+    with transaction.atomic():
+        locked = DosingSession.objects.select_for_update().get(pk=session.pk)
+        locked.weight_kg = weight_kg
+        locked.intention = intention
+        locked.pre_check = {
+            "answers": {
+                "identity_confirmed": identity_confirmed,
+                "escort_confirmed": escort_confirmed,
+                "weight_kg": str(weight_kg) if weight_kg is not None else None,
+                "minutes_since_food": minutes_since_food,
+                "minutes_since_liquid": minutes_since_liquid,
+                "medicines_today": list(medicines_today) if medicines_today is not None else None,
+                "pregnancy_test": pregnancy_test,
+                **readings,
+            },
+            "checks": [_check_json(check) for check in judged],
+            "parameter_versions": versions,
+        }
+        locked.pre_check_passed = passed
+        locked.pre_checked_by, locked.pre_checked_at = actor, moment
+        locked.updated_by = actor
+        locked.save()
+        if any(value is not None for value in readings.values()):
+            VitalsRow.objects.create(
+                session=locked,
+                taken_at=moment,
+                created_by=actor,
+                updated_by=actor,
+                respiratory_rate=None,
+                **readings,
+            )
+        _audit(
+            actor,
+            "dosing.pre_check",
+            locked,
+            {
+                "passed": passed,
+                "failed": [c.code for c in judged if not c.passed],
+                "overridden": sorted(overrides),
+                "override_reasons": overrides,
+            },
+        )
+    return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# The dose
+
+
+def dose_record(
+    *,
+    actor: User,
+    session: DosingSession,
+    product: str,
+    lot: str,
+    expires_on: dt.date,
+    dose_mg: Decimal,
+    therapist_present: User,
+    given_at: dt.datetime | None = None,
+    concentration_mg_per_ml: Decimal | None = None,
+    infusion_minutes: int | None = None,
+    overrides: Mapping[str, str] | None = None,
+) -> Dose:
+    """Record the dose given, by the person giving it (a prescriber, or a nurse), with the
+    therapist present. Refused until the pre-dose check has passed; above the protocol's maximum
+    is a hard stop; mg/kg comes from the day's weight; esketamine is whole 28 mg devices."""
+    _require_clinician(actor, "dose_mg")
+    _require_open(session, "dose_mg")
+    errors: dict[str, ValidationError] = {}
+    if session.state != SessionState.CHECKING or Dose.objects.filter(session=session).exists():
+        raise field_error("dose_mg", "This session's dose is already recorded.", "already_dosed")
+    if not session.pre_check_passed:
+        raise field_error(
+            "dose_mg", "The pre-dose check has not passed: complete it first.", "pre_check"
+        )
+    if not (actor.is_prescriber or actor.is_nurse):
+        errors["given_by"] = ValidationError(
+            "A dose is given by a prescriber or a nurse.", code="not_credentialed"
+        )
+    if not therapist_present.is_therapist or not therapist_present.is_active:
+        errors["therapist_present"] = ValidationError(
+            "Name the therapist present.", code="not_therapist"
+        )
+    moment = _when(given_at, errors)
+    if "taken_at" in errors:
+        errors["given_at"] = errors.pop("taken_at")
+    product, lot = (product or "").strip(), (lot or "").strip()
+    if not product:
+        errors["product"] = ValidationError("Name the product.", code="required")
+    if not lot:
+        errors["lot"] = ValidationError("Enter the lot number.", code="required")
+    if expires_on < moment.astimezone(practice_zone()).date():
+        errors["expires_on"] = ValidationError("This lot has expired.", code="expired")
+    route = selectors.session_route(session)
+    params, _versions = selectors.parameters_in_force()
+    weight = session.weight_kg
+    per_kg: Decimal | None = None
+    devices: int | None = None
+    if not isinstance(dose_mg, Decimal) or not dose_mg.is_finite() or dose_mg <= 0:
+        errors["dose_mg"] = ValidationError("Enter the dose in mg, more than 0.", code="invalid")
+        raise ValidationError(errors)
+    dose = dose_mg
+    if weight is not None:
+        per_kg = rules.mg_per_kg(dose, weight)
+    if route == "intravenous":
+        if infusion_minutes is None or infusion_minutes <= 0:
+            errors["infusion_minutes"] = ValidationError(
+                "Enter the infusion's length.", code="required"
+            )
+        if weight is None:
+            errors["dose_mg"] = ValidationError(
+                "An IV dose is weight-based: record today's weight in the pre-dose check.",
+                code="no_weight",
+            )
+    stops = [rules.max_dose_stop(route, dose, per_kg, params.limits)]
+    if route == "intranasal":
+        first = not Dose.objects.filter(session__course=session.course).exists()
+        stops += rules.esketamine_dose_check(
+            dose,
+            first_dose=first,
+            age=session.client.age,
+            max_mg=params.limits.esketamine_max_mg,
+            start=params.esketamine_start,
+        )
+        if "dose_mg" not in errors and dose % 28 == 0:
+            devices = rules.esketamine_devices(dose)
+    applied = {
+        code: (actor.display_name, why.strip())
+        for code, why in (overrides or {}).items()
+        if (why or "").strip()
+    }
+    if applied and not actor.is_prescriber:
+        errors["overrides"] = ValidationError(
+            "Only a prescriber can override a dose check.", code="not_prescriber"
+        )
+    judged = rules.with_overrides(stops, applied)
+    blocked = [check for check in judged if not check.open]
+    if blocked:
+        errors["dose_mg"] = ValidationError(
+            " ".join(f"{c.title}: {c.reason}" for c in blocked), code=blocked[0].code
+        )
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = DosingSession.objects.select_for_update().get(pk=session.pk)
+        if locked.state != SessionState.CHECKING:
+            raise field_error(
+                "dose_mg", "This session's dose is already recorded.", "already_dosed"
+            )
+        record = Dose.objects.create(
+            session=locked,
+            route=route,
+            product=product,
+            concentration_mg_per_ml=concentration_mg_per_ml,
+            lot=lot,
+            expires_on=expires_on,
+            dose_mg=dose,
+            weight_kg=weight,
+            mg_per_kg=per_kg,
+            infusion_minutes=infusion_minutes if route == "intravenous" else None,
+            devices=devices,
+            given_at=moment,
+            given_by=actor,
+            therapist_present=therapist_present,
+            created_by=actor,
+            updated_by=actor,
+        )
+        locked.state = SessionState.DOSED
+        locked.updated_by = actor
+        locked.save(update_fields=["state", "updated_by", "updated_at"])
+        _audit(
+            actor,
+            "dosing.dose",
+            locked,
+            {
+                "dose": str(record.public_id),
+                "route": route,
+                "dose_mg": str(dose),
+                "mg_per_kg": str(per_kg) if per_kg is not None else None,
+                "lot": lot,
+                "devices": devices,
+                "overrides": {code: why for code, (_by, why) in applied.items()},
+            },
+        )
+    return record
