@@ -21,6 +21,7 @@ from kapcare.measures.services import AnswersInvalid
 from kapcare.notes.api import router as notes_router
 from kapcare.safety.api import router as safety_router
 from kapcare.screening.api import router as screening_router
+from kapcare.stock.api import router as stock_router
 
 api = NinjaAPI(
     title="kapcare API",
@@ -44,6 +45,7 @@ api.add_router("", screening_router)
 api.add_router("", courses_router)
 api.add_router("", calendar_feed_router)
 api.add_router("", notes_router)
+api.add_router("", stock_router)
 
 
 def _errors(request: HttpRequest, items: list[dict[str, object]], status: int) -> HttpResponse:

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "kapcare.courses",
     "kapcare.notes",
     "kapcare.dosing",
+    "kapcare.stock",
     "kapcare.intake",
     "kapcare.synthetic",
 ]

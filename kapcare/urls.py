@@ -21,5 +21,6 @@ urlpatterns = [
     path("intake/", include("kapcare.intake.urls")),
     path("schedule/", include("kapcare.courses.calendar_urls")),
     path("calendar/", include("kapcare.courses.feed_urls")),
+    path("stock/", include("kapcare.stock.urls")),
     path("", include("kapcare.courses.urls")),
 ]

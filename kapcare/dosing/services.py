@@ -39,6 +39,8 @@ from kapcare.dosing.models import (
     WorkRow,
 )
 from kapcare.medications.interactions import BY_CODE as INTERACTION_CODES
+from kapcare.stock.models import Location
+from kapcare.stock.services import administer_for_dose
 
 REASON_MAX = 300
 FUTURE_GRACE = dt.timedelta(minutes=5)  # a bedside clock a little ahead is not "the future"
@@ -651,10 +653,13 @@ def dose_record(
     concentration_mg_per_ml: Decimal | None = None,
     infusion_minutes: int | None = None,
     overrides: Mapping[str, str] | None = None,
+    location: Location | None = None,
 ) -> Dose:
     """Record the dose given, by the person giving it (a prescriber, or a nurse), with the
     therapist present. Refused until the pre-dose check has passed; above the protocol's maximum
-    is a hard stop; mg/kg comes from the day's weight; esketamine is whole 28 mg devices."""
+    is a hard stop; mg/kg comes from the day's weight; esketamine is whole 28 mg devices. The
+    stock log's administration (from the lot the dose names, at `location`) is written in the
+    same transaction: no dose without its stock movement."""
     _require_clinician(actor, "dose_mg")
     _require_open(session, "dose_mg")
     errors: dict[str, ValidationError] = {}
@@ -756,6 +761,7 @@ def dose_record(
             created_by=actor,
             updated_by=actor,
         )
+        administer_for_dose(actor=actor, dose=record, location=location)
         locked.state = SessionState.DOSED
         locked.updated_by = actor
         locked.save(update_fields=["state", "updated_by", "updated_at"])

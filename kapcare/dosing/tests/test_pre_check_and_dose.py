@@ -21,6 +21,8 @@ from kapcare.courses.tests.test_services import ready_for_dosing
 from kapcare.dosing import parameters, services
 from kapcare.dosing.models import Dose, DosingSession, SessionState, VitalsRow
 from kapcare.measures.services import administration_record
+from kapcare.stock.models import Movement
+from kapcare.stock.tests.helpers import make_location, make_lot, receive
 from kapcare.testing.personas import Practice
 
 GOOD: dict[str, Any] = {
@@ -48,6 +50,13 @@ def session_for(practice: Practice, protocol: str) -> DosingSession:
             enrolled_on=practice_today(),
             reference="PT-1",
         )
+    # The stock the doses come from: one safe, the lots the tests name, received.
+    safe = make_location()
+    for number, drug, product in (
+        ("K2611A", "ketamine", "Ketamine HCl 10 mg/mL"),
+        ("ES1", "esketamine", "Spravato 28 mg device"),
+    ):
+        receive(practice, make_lot(number, drug=drug, product=product), safe, 1000)
     appointment = Appointment.objects.create(
         client=practice.client,
         course=course,
@@ -66,10 +75,18 @@ def failed(session: DosingSession) -> set[str]:
 
 
 def refused(call: Callable[[], object]) -> dict[str, list[str]]:
-    before = (Dose.objects.count(), AuditEvent.objects.count(), VitalsRow.objects.count())
+    def counted() -> tuple[int, ...]:
+        return (
+            Dose.objects.count(),
+            AuditEvent.objects.count(),
+            VitalsRow.objects.count(),
+            Movement.objects.count(),
+        )
+
+    before = counted()
     with pytest.raises(ValidationError) as raised:
         call()
-    after = (Dose.objects.count(), AuditEvent.objects.count(), VitalsRow.objects.count())
+    after = counted()
     assert after == before
     return {f: [e.code for e in errs] for f, errs in raised.value.error_dict.items()}  # type: ignore[misc]
 
@@ -194,7 +211,23 @@ class TestDose:
         )
         session.refresh_from_db()
         assert session.state == SessionState.DOSED
+        taken = Movement.objects.get(dose=given)
+        assert (taken.kind, taken.quantity_mg, taken.balance_after_mg) == (
+            "administered",
+            Decimal("-35.0"),
+            Decimal("965.0"),
+        )
         assert refused(lambda: dose(practice, session)) == {"dose_mg": ["already_dosed"]}
+
+    def test_a_lot_not_in_the_stock_log_refuses_the_dose_and_saves_nothing(
+        self, practice: Practice
+    ) -> None:
+        session = services.pre_check_record(
+            actor=practice.nurse, session=session_for(practice, "iv_racemic"), **GOOD
+        )
+        assert refused(lambda: dose(practice, session, lot="NOPE-1")) == {"lot": ["unknown_lot"]}
+        session.refresh_from_db()
+        assert session.state == SessionState.CHECKING
 
     def test_above_the_maximum_is_a_hard_stop(self, practice: Practice) -> None:
         session = services.pre_check_record(
