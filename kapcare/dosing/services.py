@@ -146,6 +146,53 @@ def _correction(
     return reason
 
 
+def _chart_entry(
+    model: type[Any],
+    *,
+    actor: User,
+    session: DosingSession,
+    moment: dt.datetime,
+    errors: dict[str, ValidationError],
+    corrects: Any,
+    correction_reason: str,
+    action: str,
+    audited: dict[str, Any],
+    **fields: Any,
+) -> Any:
+    """The end every charted row shares: the correction's rules joined to the caller's errors,
+    then (when nothing is wrong) the row inserted and audited in one transaction."""
+    reason = _correction(model, session, corrects, correction_reason, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        row = model.objects.create(
+            session=session,
+            taken_at=moment,
+            corrects=corrects,
+            correction_reason=reason,
+            created_by=actor,
+            updated_by=actor,
+            **fields,
+        )
+        _audit(actor, action, session, {"row": str(row.public_id), **audited})
+    return row
+
+
+def _check_readings(readings: Mapping[str, int | None], errors: dict[str, ValidationError]) -> None:
+    """What a monitor can physically read, and blood pressure as both numbers or neither."""
+    for field, value in readings.items():
+        low, high = PLAUSIBLE[field]
+        if value is not None and not low <= value <= high:
+            errors[field] = ValidationError(
+                f"Between {low} and {high}: check the reading.", code="implausible"
+            )
+    systolic, diastolic = readings.get("systolic"), readings.get("diastolic")
+    if (systolic is None) != (diastolic is None):
+        errors["diastolic" if diastolic is None else "systolic"] = ValidationError(
+            "Blood pressure needs both numbers.", code="bp_incomplete"
+        )
+
+
 def vitals_record(
     *,
     actor: User,
@@ -171,40 +218,28 @@ def vitals_record(
         "spo2": spo2,
         "respiratory_rate": respiratory_rate,
     }
-    for field, value in values.items():
-        low, high = PLAUSIBLE[field]
-        if value is not None and not low <= value <= high:
-            errors[field] = ValidationError(
-                f"Between {low} and {high}: check the reading.", code="implausible"
-            )
-    if (systolic is None) != (diastolic is None):
-        field = "diastolic" if diastolic is None else "systolic"
-        errors[field] = ValidationError("Blood pressure needs both numbers.", code="bp_incomplete")
-    elif systolic is not None and diastolic is not None and diastolic >= systolic:
-        errors["diastolic"] = ValidationError(
-            "The diastolic is below the systolic: check the reading.", code="implausible"
+    _check_readings(values, errors)
+    if systolic is not None and diastolic is not None and diastolic >= systolic:
+        errors.setdefault(
+            "diastolic",
+            ValidationError(
+                "The diastolic is below the systolic: check the reading.", code="implausible"
+            ),
         )
     if all(value is None for value in values.values()):
         errors["systolic"] = ValidationError("Enter at least one reading.", code="required")
-    reason = _correction(VitalsRow, session, corrects, correction_reason, errors)
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        row = VitalsRow.objects.create(
-            session=session,
-            taken_at=moment,
-            corrects=corrects,
-            correction_reason=reason,
-            created_by=actor,
-            updated_by=actor,
-            **values,
-        )
-        _audit(
-            actor,
-            "dosing.vitals",
-            session,
-            {"row": str(row.public_id), "taken_at": moment, "corrects": _ref(corrects), **values},
-        )
+    row: VitalsRow = _chart_entry(
+        VitalsRow,
+        actor=actor,
+        session=session,
+        moment=moment,
+        errors=errors,
+        corrects=corrects,
+        correction_reason=correction_reason,
+        action="dosing.vitals",
+        audited={"taken_at": moment, "corrects": _ref(corrects), **values},
+        **values,
+    )
     return row
 
 
@@ -248,27 +283,20 @@ def scale_record(
         errors["version"] = ValidationError("Only a CADSS score has a version.", code="not_cadss")
     if high is not None and not 0 <= score <= high:
         errors["score"] = ValidationError(f"Between 0 and {high}.", code="out_of_range")
-    reason = _correction(ScaleRow, session, corrects, correction_reason, errors)
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        row = ScaleRow.objects.create(
-            session=session,
-            taken_at=moment,
-            scale=scale,
-            score=score,
-            version=version,
-            corrects=corrects,
-            correction_reason=reason,
-            created_by=actor,
-            updated_by=actor,
-        )
-        _audit(
-            actor,
-            "dosing.scale",
-            session,
-            {"row": str(row.public_id), "scale": scale, "score": score, "corrects": _ref(corrects)},
-        )
+    row: ScaleRow = _chart_entry(
+        ScaleRow,
+        actor=actor,
+        session=session,
+        moment=moment,
+        errors=errors,
+        corrects=corrects,
+        correction_reason=correction_reason,
+        action="dosing.scale",
+        audited={"scale": scale, "score": score, "corrects": _ref(corrects)},
+        scale=scale,
+        score=score,
+        version=version,
+    )
     return row
 
 
@@ -296,27 +324,20 @@ def side_effect_record(
         errors["note"] = ValidationError("Describe the side effect.", code="required")
     if len(note) > REASON_MAX:
         errors["note"] = ValidationError(f"At most {REASON_MAX} characters.", code="max_length")
-    reason = _correction(SideEffectRow, session, corrects, correction_reason, errors)
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        row = SideEffectRow.objects.create(
-            session=session,
-            taken_at=moment,
-            effect=effect,
-            severity=severity,
-            note=note,
-            corrects=corrects,
-            correction_reason=reason,
-            created_by=actor,
-            updated_by=actor,
-        )
-        _audit(
-            actor,
-            "dosing.side_effect",
-            session,
-            {"row": str(row.public_id), "effect": effect, "severity": severity},
-        )
+    row: SideEffectRow = _chart_entry(
+        SideEffectRow,
+        actor=actor,
+        session=session,
+        moment=moment,
+        errors=errors,
+        corrects=corrects,
+        correction_reason=correction_reason,
+        action="dosing.side_effect",
+        audited={"effect": effect, "severity": severity},
+        effect=effect,
+        severity=severity,
+        note=note,
+    )
     return row
 
 
@@ -343,22 +364,20 @@ def work_record(
         errors["detail"] = ValidationError("Say what was done.", code="required")
     elif len(detail) > 4000:
         errors["detail"] = ValidationError("At most 4000 characters.", code="max_length")
-    reason = _correction(WorkRow, session, corrects, correction_reason, errors)
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        row = WorkRow.objects.create(
-            session=session,
-            taken_at=moment,
-            kind=kind,
-            detail=detail,
-            corrects=corrects,
-            correction_reason=reason,
-            created_by=actor,
-            updated_by=actor,
-        )
-        # The detail is clinical text: the audit names the row and its kind, not the words.
-        _audit(actor, "dosing.work", session, {"row": str(row.public_id), "kind": kind})
+    # The detail is clinical text: the audit names the row and its kind, not the words.
+    row: WorkRow = _chart_entry(
+        WorkRow,
+        actor=actor,
+        session=session,
+        moment=moment,
+        errors=errors,
+        corrects=corrects,
+        correction_reason=correction_reason,
+        action="dosing.work",
+        audited={"kind": kind},
+        kind=kind,
+        detail=detail,
+    )
     return row
 
 
@@ -551,16 +570,7 @@ def pre_check_record(
         "heart_rate": heart_rate,
         "spo2": spo2,
     }
-    for field, value in readings.items():
-        low, high = PLAUSIBLE[field]
-        if value is not None and not low <= value <= high:
-            errors[field] = ValidationError(
-                f"Between {low} and {high}: check the reading.", code="implausible"
-            )
-    if (systolic is None) != (diastolic is None):
-        errors["diastolic" if diastolic is None else "systolic"] = ValidationError(
-            "Blood pressure needs both numbers.", code="bp_incomplete"
-        )
+    _check_readings(readings, errors)
     if errors:
         raise ValidationError(errors)
     params, versions = selectors.parameters_in_force()
