@@ -15,6 +15,8 @@ from kapcare.clients.services import PossibleDuplicate
 from kapcare.core import api_errors
 from kapcare.courses.api import router as courses_router
 from kapcare.courses.feed_api import router as calendar_feed_router
+from kapcare.dosing.api import router as dosing_router
+from kapcare.dosing.rems_api import router as rems_router
 from kapcare.measures.api import router as measures_router
 from kapcare.measures.rules import ScoringError
 from kapcare.measures.services import AnswersInvalid
@@ -46,6 +48,8 @@ api.add_router("", courses_router)
 api.add_router("", calendar_feed_router)
 api.add_router("", notes_router)
 api.add_router("", stock_router)
+api.add_router("", dosing_router)
+api.add_router("", rems_router)
 
 
 def _errors(request: HttpRequest, items: list[dict[str, object]], status: int) -> HttpResponse:

@@ -22,5 +22,8 @@ urlpatterns = [
     path("schedule/", include("kapcare.courses.calendar_urls")),
     path("calendar/", include("kapcare.courses.feed_urls")),
     path("stock/", include("kapcare.stock.urls")),
+    path("dosing/rems/", include("kapcare.dosing.rems_urls")),
+    path("", include("kapcare.dosing.adverse_urls")),
+    path("", include("kapcare.dosing.urls")),
     path("", include("kapcare.courses.urls")),
 ]

@@ -13,6 +13,7 @@ from kapcare.core.models import AuditEvent
 from kapcare.core.time import now
 from kapcare.core.views import staff_user
 from kapcare.courses.plan import integration_at_risk, todays_appointments
+from kapcare.dosing.selectors import serious_awaiting_follow_up
 from kapcare.intake.access import can_work_on_inquiries
 from kapcare.intake.selectors import new_inquiry_count
 from kapcare.measures.selectors import outstanding_questionnaires
@@ -47,6 +48,7 @@ def home_view(request: HttpRequest) -> HttpResponse:
     if user.is_clinician:
         context["today"] = todays_appointments(user)
         context["integration_at_risk"] = integration_at_risk(user, now=now())
+        context["adverse_waiting"] = serious_awaiting_follow_up(user)
     if user.is_practice_admin:
         context["recent_events"] = AuditEvent.objects.select_related("actor")[:10]
     return render(request, "home.html", context)

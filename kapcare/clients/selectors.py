@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -120,10 +121,9 @@ class TimelineEntry:
     date_only: bool = False
 
 
-def chart_timeline(client: Client) -> list[TimelineEntry]:
-    """What has happened to the client, newest first, from data `chart()` already loaded.
-
-    Later features (screening, sessions, measures) add their own entries here.
+def chart_timeline(client: Client, more: Iterable[TimelineEntry] = ()) -> list[TimelineEntry]:
+    """What has happened to the client, newest first, from data `chart()` already loaded, with
+    `more` from the apps that build on clients (dosing sessions).
     """
     entries: list[TimelineEntry] = []
     for change in client.status_changes.all():
@@ -145,6 +145,7 @@ def chart_timeline(client: Client) -> list[TimelineEntry]:
         entries.append(
             TimelineEntry(when, "weight", f"Weight {weight.weight_kg} kg", "", date_only=True)
         )
+    entries.extend(more)
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
 

@@ -32,12 +32,14 @@ from kapcare.core.forms import add_service_errors
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import now, practice_today
 from kapcare.core.views import is_htmx, practice_admin_required, staff_user
+from kapcare.dosing.selectors import dose_markers, dosing_timeline
 from kapcare.measures.forms import SendLinkForm
 from kapcare.measures.selectors import measure_history
 from kapcare.notes.selectors import latest_signed_notes
 from kapcare.safety.forms import RiskAssessmentForm
+from kapcare.safety.models import FlagKind
 from kapcare.safety.selectors import open_flags
-from kapcare.safety.services import can_assess_risk
+from kapcare.safety.services import can_assess_risk, can_review_vitals_flag
 from kapcare.screening.selectors import trauma_profile
 
 
@@ -111,20 +113,25 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
 
 
 def _chart_context(client: Client, user: User, **forms: object) -> dict[str, object]:
+    flags = list(open_flags(client))
+    clinician = user.is_clinician
     context: dict[str, object] = {
         "client": client,
-        "timeline": chart_timeline(client),
+        # Dosing sessions hold clinical detail: on the timeline and charts for clinicians.
+        "timeline": chart_timeline(client, dosing_timeline(client) if clinician else ()),
         "care_team_form": CareTeamAddForm(),
         "weight_form": WeightForm(initial={"measured_on": practice_today()}),
         "status_form": StatusForm(initial={"status": client.status}),
         "latest_weight": next(iter(client.weights.all()), None),
-        "measures": measure_history(client),
+        "measures": measure_history(client, dose_markers(client) if clinician else ()),
         "self_report_links": list(client.self_report_links.all()[:5]),
         "send_link_form": SendLinkForm(),
-        "safety_flags": list(open_flags(client)),
+        "safety_flags": flags,
+        "has_suicide_flags": any(flag.kind == FlagKind.SUICIDE_RISK for flag in flags),
         "risk_assessments": list(client.risk_assessments.select_related("assessed_by")[:5]),
         "risk_form": RiskAssessmentForm(),
         "can_assess_risk": can_assess_risk(user),
+        "can_review_vitals_flag": can_review_vitals_flag(user),
         "screening_run": client.screen_runs.first(),
         "screening_decision": client.screening_decisions.select_related("decided_by").first(),
         "trauma": trauma_profile(client),

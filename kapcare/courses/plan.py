@@ -133,7 +133,11 @@ class CoursePlan:
 def course_appointments(course: Course) -> list[Appointment]:
     return list(
         Appointment.objects.filter(course=course)
-        .select_related("clinician", "second_clinician", "room")
+        # A dose's session record (kapcare.dosing) by its reverse relation: the plan shows
+        # the session's state and dose without the courses app depending on dosing.
+        .select_related(
+            "clinician", "second_clinician", "room", "dosing_session", "dosing_session__dose"
+        )
         .order_by("starts_at", "id")
     )
 

@@ -251,6 +251,11 @@ class AdverseEvent(TrackedModel):
     def __str__(self) -> str:
         return self.event
 
+    @property
+    def awaits_follow_up(self) -> bool:
+        """A serious event is highlighted until its follow-up is recorded."""
+        return self.seriousness == Seriousness.SERIOUS and self.followed_up_at is None
+
 
 class RemsForm(TrackedModel):
     """The esketamine REMS Patient Monitoring Form of one session: filled from the session, due
@@ -272,3 +277,20 @@ class RemsForm(TrackedModel):
 
     def __str__(self) -> str:
         return f"REMS monitoring form due {self.due_on}"
+
+
+class RemsSiteCertification(TrackedModel):
+    """The practice's certification as an esketamine REMS healthcare setting (clinical-facts
+    §2a: settings that give the drug must be certified). One is active at a time; a renewal or
+    a new number is a new row, and the old ones stay as history."""
+
+    number = models.CharField("certification number", max_length=80)
+    certified_on = models.DateField()
+    site_name = models.CharField(max_length=200)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-certified_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"REMS certification {self.number}"

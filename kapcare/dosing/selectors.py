@@ -7,12 +7,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import Count
 from django.utils.timezone import make_aware
 
-from kapcare.core.time import practice_today, practice_zone
+from kapcare.accounts.models import User
+from kapcare.clients.access import visible_clients
+from kapcare.clients.models import Client
+from kapcare.clients.selectors import TimelineEntry
+from kapcare.core.time import practice_zone
 from kapcare.courses.selectors import course_gates
 from kapcare.dosing import parameters, rules
-from kapcare.dosing.models import DosingSession
+from kapcare.dosing.models import AdverseEvent, Dose, DosingSession, Seriousness
 from kapcare.measures.models import Administration
 from kapcare.measures.rules import CSSRS_RISK_FLAGS, SUICIDE_ITEM_POSITIVE
 from kapcare.parameters.selectors import settings_for
@@ -50,8 +55,13 @@ def day_facts(session: DosingSession) -> DayFacts:
     failed = [g for g in gates if not g.passed]
     overridden = set(appointment.gate_overrides.values_list("gate", flat=True))
     still_failed = [g for g in failed if g.code not in overridden]
-    since = make_aware(dt.datetime.combine(practice_today(), dt.time()), practice_zone())
-    today = Administration.objects.current().filter(client=client, completed_at__gte=since)
+    # "Same day" is the session's day (a session charted after midnight keeps its own day).
+    day = appointment.starts_at.astimezone(practice_zone()).date()
+    since = make_aware(dt.datetime.combine(day, dt.time()), practice_zone())
+    until = since + dt.timedelta(days=1)
+    today = Administration.objects.current().filter(
+        client=client, completed_at__gte=since, completed_at__lt=until
+    )
 
     def positive(instrument: str, flags: set[str]) -> bool | None:
         latest = today.filter(instrument=instrument).order_by("-completed_at").first()
@@ -67,6 +77,64 @@ def day_facts(session: DosingSession) -> DayFacts:
         # Any C-SSRS risk level (low, moderate, high) needs the same-day review.
         cssrs_positive=positive("cssrs_screener", set(CSSRS_RISK_FLAGS.values())),
         suicide_reviewed_today=RiskAssessment.objects.filter(
-            client=client, assessed_at__gte=since
+            client=client, assessed_at__gte=since, assessed_at__lt=until
         ).exists(),
     )
+
+
+def dose_markers(client: Client) -> list[tuple[dt.datetime, str]]:
+    """Every dose given to the client, oldest first, as (when, label) for the measure charts."""
+    doses = Dose.objects.filter(session__client=client).order_by("given_at", "id")
+    return [(dose.given_at, f"{dose.dose_mg.normalize():f} mg {dose.route}") for dose in doses]
+
+
+def dosing_timeline(client: Client) -> list[TimelineEntry]:
+    """The client's dosing sessions on the chart's timeline: when, the dose, where the session
+    stands, and any vital-signs flag it raised (one query)."""
+    sessions = (
+        DosingSession.objects.filter(client=client)
+        .select_related("dose", "dose__given_by", "appointment")
+        .annotate(flags=Count("safety_flags"))
+        .order_by("appointment__starts_at")
+    )
+    entries = []
+    for session in sessions:
+        dose = getattr(session, "dose", None)
+        if dose is None:
+            text = f"Dosing session ({session.get_state_display().lower()})"
+            at, by = session.appointment.starts_at, ""
+        else:
+            per_kg = f" ({dose.mg_per_kg.normalize():f} mg/kg)" if dose.mg_per_kg else ""
+            text = (
+                f"Dose {dose.dose_mg.normalize():f} mg {dose.get_route_display().lower()}{per_kg}"
+                f" · {session.get_state_display().lower()}"
+            )
+            at, by = dose.given_at, str(dose.given_by)
+        if session.flags:
+            text += f" · {session.flags} vital-signs flag{'s' if session.flags != 1 else ''}"
+        entries.append(TimelineEntry(at, "dosing", text, by))
+    return entries
+
+
+def adverse_events_for(user: User) -> list[AdverseEvent]:
+    """Adverse events of the clients this clinician may see: serious ones awaiting follow-up
+    first, then the rest, newest first (one query)."""
+    if not user.is_clinician:
+        return []
+    events = AdverseEvent.objects.filter(client__in=visible_clients(user)).select_related(
+        "client", "session", "created_by"
+    )
+    return sorted(
+        events.order_by("-onset_at", "-id")[:200],
+        key=lambda event: not event.awaits_follow_up,
+    )
+
+
+def serious_awaiting_follow_up(user: User) -> int:
+    if not user.is_clinician:
+        return 0
+    return AdverseEvent.objects.filter(
+        client__in=visible_clients(user),
+        seriousness=Seriousness.SERIOUS,
+        followed_up_at__isnull=True,
+    ).count()

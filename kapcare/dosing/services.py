@@ -9,7 +9,7 @@ charted on the session.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ from kapcare.core import audit
 from kapcare.core.forms import field_error
 from kapcare.core.time import now, practice_zone
 from kapcare.courses.models import Appointment, Kind, State
-from kapcare.dosing import rules, selectors
+from kapcare.dosing import flowsheet, rules, selectors
 from kapcare.dosing.models import (
     AdverseEvent,
     Dose,
@@ -39,6 +39,7 @@ from kapcare.dosing.models import (
     WorkRow,
 )
 from kapcare.medications.interactions import BY_CODE as INTERACTION_CODES
+from kapcare.safety.services import flag_raise_for_vitals
 from kapcare.stock.models import Location
 from kapcare.stock.services import administer_for_dose
 
@@ -157,10 +158,12 @@ def _chart_entry(
     correction_reason: str,
     action: str,
     audited: dict[str, Any],
+    then: Callable[[Any], None] | None = None,
     **fields: Any,
 ) -> Any:
     """The end every charted row shares: the correction's rules joined to the caller's errors,
-    then (when nothing is wrong) the row inserted and audited in one transaction."""
+    then (when nothing is wrong) the row inserted and audited, and `then(row)` run, in one
+    transaction."""
     reason = _correction(model, session, corrects, correction_reason, errors)
     if errors:
         raise ValidationError(errors)
@@ -175,6 +178,8 @@ def _chart_entry(
             **fields,
         )
         _audit(actor, action, session, {"row": str(row.public_id), **audited})
+        if then is not None:
+            then(row)
     return row
 
 
@@ -238,9 +243,38 @@ def vitals_record(
         correction_reason=correction_reason,
         action="dosing.vitals",
         audited={"taken_at": moment, "corrects": _ref(corrects), **values},
+        then=lambda row: _flag_stops(actor, session, row),
         **values,
     )
     return row
+
+
+def _flag_stops(actor: User, session: DosingSession, row: VitalsRow) -> None:
+    """Once the dose is given, a reading past a stop rule raises a vital-signs safety flag
+    (one open flag per session and rule), besides the alert on the flowsheet."""
+    # The state in the database, not the caller's copy (which may predate the dose).
+    if not DosingSession.objects.filter(pk=session.pk, state=SessionState.DOSED).exists():
+        return
+    params, _versions = selectors.parameters_in_force()
+    dose = Dose.objects.filter(session=session).first()
+    charted = flowsheet.current_rows(list(VitalsRow.objects.filter(session=session)))
+    baseline = flowsheet.pre_dose_baseline([r for r in charted if r.pk != row.pk], dose)
+    alerts = rules.vitals_alerts(
+        flowsheet.reading(row),
+        baseline,
+        params,
+        session.client.age,
+        route=selectors.session_route(session),
+    )
+    for alert in alerts:
+        if alert.severity == rules.STOP:
+            flag_raise_for_vitals(
+                actor=actor,
+                client=session.client,
+                session=session,
+                rule=alert.code,
+                reason=f"{alert.reason} Threshold {alert.threshold}; {alert.source}",
+            )
 
 
 def _ref(row: Any) -> str | None:
@@ -525,6 +559,7 @@ def pre_check_record(
     medicines_today: Sequence[str] | None = None,
     pregnancy_test: str = "missing",
     overrides: Mapping[str, str] | None = None,
+    checked_at: dt.datetime | None = None,
 ) -> DosingSession:
     """Run the pre-dose check on today's answers and the record's facts (age, the course's gates,
     today's suicide-risk answers and reviews). The result is stored with the parameter versions
@@ -539,6 +574,9 @@ def pre_check_record(
     overrides = {code: (why or "").strip() for code, why in (overrides or {}).items()}
     overrides = {code: why for code, why in overrides.items() if why}
     errors: dict[str, ValidationError] = {}
+    moment = _when(checked_at, errors)
+    if "taken_at" in errors:
+        errors["checked_at"] = errors.pop("taken_at")
     if overrides and not actor.is_prescriber:
         errors["overrides"] = ValidationError(
             "Only a prescriber can override a check.", code="not_prescriber"
@@ -600,7 +638,6 @@ def pre_check_record(
     applied = {code: (actor.display_name, why) for code, why in overrides.items()}
     judged = rules.with_overrides(checks, applied)
     passed = rules.may_dose(checks, applied)
-    moment = now()
     with transaction.atomic():
         locked = DosingSession.objects.select_for_update().get(pk=session.pk)
         locked.weight_kg = weight_kg
@@ -790,3 +827,153 @@ def dose_record(
             },
         )
     return record
+
+
+# ---------------------------------------------------------------------------------------------
+# Discharge
+
+
+def can_discharge(user: User) -> bool:
+    """The monitoring clinician discharges: a prescriber or a nurse."""
+    return user.is_active and (user.is_prescriber or user.is_nurse)
+
+
+def discharge_record(
+    *,
+    actor: User,
+    session: DosingSession,
+    escort_present: bool,
+    no_driving_counselled: bool,
+    dissociation_resolved: bool | None = None,
+    overrides: Mapping[str, str] | None = None,
+    discharged_at: dt.datetime | None = None,
+) -> DosingSession:
+    """Discharge the client when every criterion passes (minimum observation, vitals acceptable
+    and falling, MOAA/S 5, dissociation resolved, escort present, no-driving counselling).
+    A failed criterion, an early discharge among them, needs a prescriber's override with a
+    reason. The checks are stored as judged with the parameter versions; an esketamine session
+    gets its REMS monitoring form in the same transaction."""
+    _require_clinician(actor, "discharged_at")
+    _require_open(session, "discharged_at")
+    if session.state != SessionState.DOSED:
+        message = (
+            "The client is already discharged."
+            if session.state == SessionState.DISCHARGED
+            else "No dose is recorded yet: there is nothing to discharge from."
+        )
+        raise field_error("discharged_at", message, "not_dosed")
+    errors: dict[str, ValidationError] = {}
+    if not can_discharge(actor):
+        errors["discharged_at"] = ValidationError(
+            "A prescriber or nurse discharges the client.", code="not_credentialed"
+        )
+    moment = _when(discharged_at, errors)
+    if "taken_at" in errors:
+        errors["discharged_at"] = errors.pop("taken_at")
+    applied = {
+        code: (actor.display_name, why.strip())
+        for code, why in (overrides or {}).items()
+        if (why or "").strip()
+    }
+    if applied and not actor.is_prescriber:
+        errors["overrides"] = ValidationError(
+            "Only a prescriber can override a discharge criterion.", code="not_prescriber"
+        )
+    if any(len(why) > REASON_MAX for _by, why in applied.values()):
+        errors["overrides"] = ValidationError(
+            f"At most {REASON_MAX} characters for a reason.", code="max_length"
+        )
+    if errors:
+        raise ValidationError(errors)
+    sheet = flowsheet.flowsheet(session, moment)
+    if sheet.dose_completed_at is None or moment < sheet.dose_completed_at:
+        raise field_error("discharged_at", "The dose has not ended at this time.", "before_dose")
+    inputs = flowsheet.discharge_inputs(
+        sheet,
+        moment,
+        escort_present=escort_present,
+        no_driving_counselled=no_driving_counselled,
+        dissociation_resolved=dissociation_resolved,
+    )
+    checks = rules.discharge_checks(inputs, sheet.params)
+    unknown = sorted(set(applied) - {check.code for check in checks})
+    if unknown:
+        raise field_error(
+            "overrides", f"No such discharge criterion: {', '.join(unknown)}.", "invalid_choice"
+        )
+    judged = rules.with_overrides(checks, applied)
+    if not rules.may_discharge(checks, applied):
+        failed = [check for check in judged if not check.open]
+        raise field_error(
+            "overrides",
+            "Not ready for discharge: "
+            + " ".join(f"{check.title}: {check.reason}" for check in failed)
+            + " A prescriber may override a criterion with a reason.",
+            "not_ready",
+        )
+    _params, versions = selectors.parameters_in_force()
+    with transaction.atomic():
+        locked = DosingSession.objects.select_for_update().get(pk=session.pk)
+        if locked.state != SessionState.DOSED:
+            raise field_error("discharged_at", "The client is already discharged.", "not_dosed")
+        locked.discharge = {
+            "answers": {
+                "escort_present": escort_present,
+                "no_driving_counselled": no_driving_counselled,
+                "dissociation_resolved": dissociation_resolved,
+            },
+            "checks": [_check_json(check) for check in judged],
+            "parameter_versions": versions,
+        }
+        locked.state = SessionState.DISCHARGED
+        locked.discharged_by, locked.discharged_at = actor, moment
+        locked.updated_by = actor
+        locked.save()
+        _audit(
+            actor,
+            "dosing.discharge",
+            locked,
+            {
+                "discharged_at": moment,
+                "failed": [c.code for c in judged if not c.passed],
+                "overridden": sorted(applied),
+                "override_reasons": {code: why for code, (_by, why) in applied.items()},
+            },
+        )
+        if sheet.route == rules.INTRANASAL:
+            from kapcare.dosing.rems import rems_form_create
+
+            rems_form_create(actor=actor, session=locked)
+    return locked
+
+
+# ---------------------------------------------------------------------------------------------
+# Adverse-event follow-up
+
+
+def adverse_event_follow_up(*, actor: User, event: AdverseEvent, outcome: str) -> AdverseEvent:
+    """Record the follow-up of an adverse event (a serious one waits in the follow-up queue
+    until this is done): the outcome as now known, by a clinician, once."""
+    _require_clinician(actor, "outcome")
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise field_error("outcome", "Say how the event turned out.", "required")
+    if len(outcome) > REASON_MAX:
+        raise field_error("outcome", f"At most {REASON_MAX} characters.", "max_length")
+    with transaction.atomic():
+        locked = AdverseEvent.objects.select_for_update().select_related("client").get(pk=event.pk)
+        if locked.followed_up_at is not None:
+            raise field_error("outcome", "This event is already followed up.", "followed_up")
+        locked.outcome = outcome
+        locked.followed_up_at = now()
+        locked.updated_by = actor
+        locked.save(update_fields=["outcome", "followed_up_at", "updated_by", "updated_at"])
+        audit.record(
+            actor=actor,
+            action="dosing.adverse_event_follow_up",
+            subject_type="adverse_event",
+            subject_public_id=locked.public_id,
+            client_public_id=locked.client.public_id,
+            after={"followed_up_at": locked.followed_up_at.isoformat()},
+        )
+    return locked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -34,6 +35,8 @@ class InstrumentHistory:
     rows: list[HistoryRow]  # newest first
     baseline: Administration | None
     remission: rules.RemissionRule | None
+    # Events drawn on the chart as vertical markers (the doses): (when, label).
+    markers: tuple[tuple[dt.datetime, str], ...] = ()
 
     @property
     def chart(self) -> dict[str, object] | None:
@@ -48,6 +51,10 @@ class InstrumentHistory:
         if not points or instrument.total_range is None:
             return None
         start = points[0].completed_at
+
+        def days(moment: dt.datetime) -> float:
+            return round((moment - start).total_seconds() / 86400, 2)
+
         remission = self.remission
         return {
             "name": instrument.name,
@@ -64,6 +71,9 @@ class InstrumentHistory:
                 }
                 for point in points
             ],
+            "markers": [
+                {"days": days(at), "label": label} for at, label in self.markers if at >= start
+            ],
             "baseline": self.baseline.total if self.baseline else None,
             "remission_at": remission.at_most if remission else None,
         }
@@ -73,8 +83,11 @@ def remission_rules() -> dict[str, rules.RemissionRule]:
     return rules.practice_remission_rules(settings.MADRS_REMISSION_AT)
 
 
-def measure_history(client: Client) -> list[InstrumentHistory]:
-    """Every current (uncorrected) administration, grouped by instrument, in one query.
+def measure_history(
+    client: Client, markers: Sequence[tuple[dt.datetime, str]] = ()
+) -> list[InstrumentHistory]:
+    """Every current (uncorrected) administration, grouped by instrument, in one query; each
+    chart also draws `markers` (the doses, from the caller: measures knows nothing of dosing).
 
     The baseline is the earliest administration with a total. (When treatment courses exist,
     the course's own baseline will be used instead.)
@@ -130,6 +143,7 @@ def measure_history(client: Client) -> list[InstrumentHistory]:
                 rows=rows,
                 baseline=baseline,
                 remission=remission.get(code),
+                markers=tuple(markers),
             )
         )
     histories.sort(key=lambda history: list(INSTRUMENTS).index(history.instrument.code))

@@ -17,6 +17,11 @@ class Severity(models.TextChoices):
     HIGH = "high", "High risk"
 
 
+class FlagKind(models.TextChoices):
+    SUICIDE_RISK = "suicide_risk", "Suicide risk"
+    VITAL_SIGNS = "vital_signs", "Vital signs"
+
+
 class RiskLevel(models.TextChoices):
     NONE = "none", "No current risk identified"
     LOW = "low", "Low"
@@ -49,16 +54,29 @@ class SafetyFlagQuerySet(models.QuerySet["SafetyFlag"]):
 
 
 class SafetyFlag(TrackedModel):
-    """Raised by an answer that needs a clinician today; open until a risk assessment closes it.
+    """A reason to look now. A suicide-risk flag is raised by an answer and closed by a risk
+    assessment; a vital-signs flag is raised by a reading past a stop rule in a dosing session
+    and closed by a prescriber's or nurse's review saying what was done.
 
     An open flag is what later blocks a dosing session (kapcare.safety.selectors.blocks_dosing).
     """
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="safety_flags")
+    kind = models.CharField(max_length=14, choices=FlagKind.choices, default=FlagKind.SUICIDE_RISK)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     reason = models.CharField(max_length=300)
     source_administration = models.ForeignKey(
         "measures.Administration",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="safety_flags",
+    )
+    # A vital-signs flag's session and rule (the reading that raised it is named in the reason);
+    # one open flag per session and rule, however many readings stay past it.
+    rule = models.CharField(max_length=40, blank=True)
+    source_session = models.ForeignKey(
+        "dosing.DosingSession",
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -71,6 +89,9 @@ class SafetyFlag(TrackedModel):
     )
     closing_assessment = models.ForeignKey(
         RiskAssessment, null=True, blank=True, on_delete=models.PROTECT, related_name="closed_flags"
+    )
+    review_note = models.TextField(
+        blank=True, help_text="A vital-signs flag's review: what was found and done."
     )
 
     objects = SafetyFlagQuerySet.as_manager()

@@ -12,7 +12,7 @@ from kapcare.safety.rules import ORDER
 
 
 def open_flags(client: Client) -> QuerySet[SafetyFlag]:
-    return SafetyFlag.objects.open().filter(client=client)
+    return SafetyFlag.objects.open().filter(client=client).select_related("source_session")
 
 
 def blocks_dosing(client: Client) -> bool:

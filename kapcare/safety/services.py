@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from kapcare.accounts.models import User
@@ -13,7 +15,7 @@ from kapcare.core.time import now
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.measures.models import Administration
 from kapcare.measures.rules import FLAG_LABELS
-from kapcare.safety.models import RiskAssessment, SafetyFlag
+from kapcare.safety.models import FlagKind, RiskAssessment, SafetyFlag, Severity
 from kapcare.safety.rules import SEVERITY_FOR_FLAG, severity_for
 
 
@@ -99,7 +101,9 @@ def risk_assessment_record(
                 "safety_plan": assessment.safety_plan,
             },
         )
-        for flag in SafetyFlag.objects.open().filter(client=client).select_for_update():
+        # A risk assessment answers suicide risk; a vital-signs flag has its own review.
+        suicide_flags = SafetyFlag.objects.open().filter(client=client, kind=FlagKind.SUICIDE_RISK)
+        for flag in suicide_flags.select_for_update():
             flag.closed_at = now()
             flag.closed_by = actor
             flag.closing_assessment = assessment
@@ -125,3 +129,90 @@ def risk_assessment_record(
             sender=RiskAssessment, client=client, actor=actor, reason="risk assessment recorded"
         )
     return assessment
+
+
+# ---------------------------------------------------------------------------------------------
+# Vital-signs flags (raised from a dosing session's flowsheet)
+
+
+def flag_raise_for_vitals(
+    *, actor: User, client: Client, session: Any, rule: str, reason: str
+) -> SafetyFlag | None:
+    """Raise a vital-signs flag for a reading past a stop rule, unless one for the same session
+    and rule is still open. Runs inside the charting transaction."""
+    if SafetyFlag.objects.open().filter(source_session=session, rule=rule).exists():
+        return None
+    flag = SafetyFlag.objects.create(
+        client=client,
+        kind=FlagKind.VITAL_SIGNS,
+        severity=Severity.REVIEW,
+        reason=f"Vital signs: {reason}"[:300],
+        source_session=session,
+        rule=rule,
+        created_by=actor,
+        updated_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        action="safety_flag.raise",
+        subject_type="safety_flag",
+        subject_public_id=flag.public_id,
+        client_public_id=client.public_id,
+        after={"kind": flag.kind, "rule": rule, "reason": flag.reason},
+    )
+    from kapcare.safety.tasks import notify_safety_flag
+
+    flag_id = str(flag.public_id)
+    transaction.on_commit(lambda: notify_safety_flag.enqueue(flag_id))
+    client_facts_changed.send(
+        sender=SafetyFlag, client=client, actor=actor, reason="safety flag raised"
+    )
+    return flag
+
+
+def can_review_vitals_flag(user: User) -> bool:
+    """A vital-signs flag is reviewed by the people who act on it: a prescriber or a nurse."""
+    return user.is_active and (user.is_prescriber or user.is_nurse)
+
+
+def vitals_flag_review(*, actor: User, flag: SafetyFlag, note: str) -> SafetyFlag:
+    """Close a vital-signs flag with what was found and done (recheck, treatment, plan)."""
+    if not can_review_vitals_flag(actor):
+        raise field_error(
+            "review_note", "A prescriber or nurse reviews a vital-signs flag.", "not_prescriber"
+        )
+    if flag.kind != FlagKind.VITAL_SIGNS:
+        raise field_error(
+            "review_note",
+            "A suicide-risk flag is closed by a risk assessment.",
+            "not_vital_signs",
+        )
+    note = (note or "").strip()
+    if not note:
+        raise field_error("review_note", "Say what was found and done.", "required")
+    if len(note) > 4000:
+        raise field_error("review_note", "At most 4000 characters.", "max_length")
+    with transaction.atomic():
+        locked = SafetyFlag.objects.select_for_update().get(pk=flag.pk)
+        if not locked.is_open:
+            raise field_error("review_note", "This flag is already closed.", "closed")
+        locked.closed_at = now()
+        locked.closed_by = actor
+        locked.review_note = note
+        locked.updated_by = actor
+        locked.save(
+            update_fields=["closed_at", "closed_by", "review_note", "updated_by", "updated_at"]
+        )
+        # The note is clinical text: the audit names the flag, not the words.
+        audit.record(
+            actor=actor,
+            action="safety_flag.review",
+            subject_type="safety_flag",
+            subject_public_id=locked.public_id,
+            client_public_id=locked.client.public_id,
+            after={"kind": locked.kind, "rule": locked.rule},
+        )
+        client_facts_changed.send(
+            sender=SafetyFlag, client=locked.client, actor=actor, reason="safety flag reviewed"
+        )
+    return locked

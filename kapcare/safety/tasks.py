@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.tasks import task
 
-from kapcare.safety.models import SafetyFlag
+from kapcare.safety.models import FlagKind, SafetyFlag
 
 
 @task()
@@ -28,11 +28,17 @@ def notify_safety_flag(flag_public_id: str) -> int:
     if not recipients:
         return 0
     link = f"{settings.PRACTICE_URL.rstrip('/')}/clients/{flag.client.public_id}/"
+    if flag.kind == FlagKind.VITAL_SIGNS:
+        subject = "kapcare: a vital-signs flag needs review"
+        ask = "A prescriber or nurse needs to review it and record what was done."
+    else:
+        subject = f"kapcare: a safety flag needs review ({flag.get_severity_display()})"
+        ask = "A clinician needs to review it and record a risk assessment today."
     send_mail(
-        subject=f"kapcare: a safety flag needs review ({flag.get_severity_display()})",
+        subject=subject,
         message=(
-            "A safety flag was raised for a client on your care team. A clinician needs to "
-            f"review it and record a risk assessment today.\n\nOpen the chart: {link}\n"
+            f"A safety flag was raised for a client on your care team. {ask}"
+            f"\n\nOpen the chart: {link}\n"
         ),
         from_email=None,
         recipient_list=recipients,

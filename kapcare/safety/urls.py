@@ -9,4 +9,9 @@ urlpatterns = [
         views.risk_assessment_view,
         name="risk_assessment",
     ),
+    path(
+        "<uuid:client_id>/safety-flags/<uuid:flag_id>/review/",
+        views.vitals_flag_review_view,
+        name="vitals_review",
+    ),
 ]

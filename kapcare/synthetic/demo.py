@@ -12,6 +12,7 @@ from kapcare.clients.models import Client, ClientStatus
 from kapcare.measures.services import administration_record
 from kapcare.parameters.services import can_sign_off
 from kapcare.synthetic.demo_courses import create_course_demo
+from kapcare.synthetic.demo_dosing import create_dosing_demo
 from kapcare.synthetic.demo_inquiries import create_inquiry_demo
 from kapcare.synthetic.demo_screening import create_screening_demo
 from kapcare.synthetic.generator import GeneratedCounts, PracticeStaff, generate_clients
@@ -99,7 +100,8 @@ def create_demo_practice(
     counts = generate_clients(staff=staff, count=clients, seed=seed, now=now)
     _todays_phq9_with_item9(nurse=created["nurse"], now=now)
     screened = create_screening_demo(now=now)
-    create_course_demo(screened=screened, now=now)
+    courses = create_course_demo(screened=screened, now=now)
+    create_dosing_demo(courses=courses, staff=created, now=now)
     create_inquiry_demo(front_desk=created["frontdesk"], clinician=created["prescriber2"])
     return accounts, counts
 

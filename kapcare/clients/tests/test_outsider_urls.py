@@ -20,9 +20,11 @@ from kapcare.clients.models import Client
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import now, practice_today
 from kapcare.courses.models import Appointment, Course
+from kapcare.dosing.models import AdverseEvent, DosingSession
 from kapcare.measures.services import administration_record
 from kapcare.medications.models import Medication
 from kapcare.notes.models import SessionNote
+from kapcare.safety.models import SafetyFlag
 from kapcare.screening.services import history_save
 from kapcare.testing.personas import Practice
 
@@ -107,7 +109,35 @@ def related_ids(client: Client, actor: User) -> dict[str, uuid.UUID]:
     note = SessionNote.objects.create(
         client=client, appointment=appointment, kind="preparation", author=actor, created_by=actor
     )
+    flag = SafetyFlag.objects.create(
+        client=client, kind="vital_signs", severity="review", reason="Vital signs: BP 190/110"
+    )
+    dosing_appointment = Appointment.objects.create(
+        client=client,
+        course=course,
+        kind="dosing",
+        starts_at=now() + dt.timedelta(days=2),
+        ends_at=now() + dt.timedelta(days=2, hours=3),
+        clinician=actor,
+        created_by=actor,
+        updated_by=actor,
+    )
+    session = DosingSession.objects.create(
+        appointment=dosing_appointment, client=client, course=course, created_by=actor
+    )
+    adverse_event = AdverseEvent.objects.create(
+        client=client,
+        session=session,
+        event="Vomiting",
+        onset_at=now(),
+        severity="moderate",
+        seriousness="serious",
+        related="related",
+    )
     return {
+        "event_id": adverse_event.public_id,
+        "flag_id": flag.public_id,
+        "session_id": session.public_id,
         "member_id": member.public_id,
         "administration_id": administration.public_id,
         "course_id": course.public_id,
@@ -184,6 +214,9 @@ def test_every_client_url_is_404_for_a_client_that_does_not_exist(practice: Prac
         "course_id": uuid.uuid4(),
         "appointment_id": uuid.uuid4(),
         "note_id": uuid.uuid4(),
+        "flag_id": uuid.uuid4(),
+        "session_id": uuid.uuid4(),
+        "event_id": uuid.uuid4(),
     }
     for route in client_scoped_routes():
         path = fill(route, ghost, related)

@@ -34,6 +34,34 @@
     }
   };
 
+  // A dashed vertical line at each dose, labelled at the top.
+  var markersPlugin = {
+    id: "kapcareMarkers",
+    afterDatasetsDraw: function (chart, args, options) {
+      var area = chart.chartArea;
+      var x = chart.scales.x;
+      var ctx = chart.ctx;
+      (options.markers || []).forEach(function (marker) {
+        var at = x.getPixelForValue(marker.days);
+        if (at < area.left || at > area.right) {
+          return;
+        }
+        ctx.save();
+        ctx.strokeStyle = "rgba(91, 33, 122, 0.7)";
+        ctx.setLineDash([3, 3]);
+        ctx.beginPath();
+        ctx.moveTo(at, area.top);
+        ctx.lineTo(at, area.bottom);
+        ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.fillStyle = "rgba(91, 33, 122, 0.9)";
+        ctx.font = "11px sans-serif";
+        ctx.fillText("\u25BC", at - 4, area.top + 10);
+        ctx.restore();
+      });
+    }
+  };
+
   function level(value, label, colour, days) {
     return {
       label: label,
@@ -50,6 +78,7 @@
     var data = JSON.parse(document.getElementById(canvas.dataset.trajectory).textContent);
     var start = Date.parse(data.start);
     var last = data.points.length ? data.points[data.points.length - 1].days : 0;
+    (data.markers || []).forEach(function (marker) { last = Math.max(last, marker.days); });
     var span = Math.max(last, 14);
     var datasets = [{
       label: data.name,
@@ -90,6 +119,7 @@
         },
         plugins: {
           kapcareBands: { bands: data.bands },
+          kapcareMarkers: { markers: data.markers },
           legend: { position: "bottom", labels: { boxWidth: 18 } },
           tooltip: {
             callbacks: {
@@ -100,7 +130,7 @@
           }
         }
       },
-      plugins: [bandsPlugin]
+      plugins: [bandsPlugin, markersPlugin]
     });
   });
 })();
