@@ -14,6 +14,8 @@ access check (rule `required`): someone outside the care team learns nothing fro
 request that they would not learn about a client who does not exist. Ids in a body (the
 therapist present, the storage location, the row a correction corrects) are looked up before the
 service runs; the services validate everything else and write nothing unless all of it passes.
+Their ValidationErrors, keyed by field, are the API's 400 (`{"errors": [{field, rule, message}]}`);
+a body that does not fit the schema is a 422 in the same shape.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Case, IntegerField, Model, Value, When
 from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from pydantic import AwareDatetime
 
@@ -912,6 +915,26 @@ def record_adverse_event(
     )
     found = AdverseEvent.objects.select_related("session", "created_by").get(pk=event.pk)
     return Status(201, adverse_event_out(found))
+
+
+class FollowUpIn(StrictSchema):
+    outcome: str = ""
+
+
+@router.post(
+    f"{CLIENT}/adverse-events/{{event_id}}/follow-up",
+    response=AdverseEventOut,
+    summary="Record an adverse event's follow-up (its outcome); a serious event waits for it",
+)
+def follow_up_adverse_event(
+    request: HttpRequest, client_id: uuid.UUID, event_id: uuid.UUID, payload: FollowUpIn
+) -> dict[str, Any]:
+    user = _clinician(request)
+    client = access_client(user, client_id, write=True)
+    event = get_object_or_404(AdverseEvent, client=client, public_id=event_id)
+    services.adverse_event_follow_up(actor=user, event=event, outcome=payload.outcome)
+    found = AdverseEvent.objects.select_related("session", "created_by").get(pk=event.pk)
+    return adverse_event_out(found)
 
 
 class DischargeIn(StrictSchema):

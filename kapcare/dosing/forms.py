@@ -97,12 +97,8 @@ class SessionForm(forms.Form):
 
 
 def time_field(label: str = "Time") -> forms.TimeField:
-    return forms.TimeField(
-        label=label,
-        required=False,
-        widget=TimeInput(),
-        help_text="Now, unless you change it (the time it was done).",
-    )
+    """A wall-clock time, now unless changed (the page says so once, above its forms)."""
+    return forms.TimeField(label=label, required=False, widget=TimeInput())
 
 
 class CorrectionFields(forms.Form):

@@ -838,12 +838,15 @@ def form_sections(data: dict[str, Any]) -> list[Section]:
                     else ("; ".join(m["label"] for m in today) if today else "None"),
                 ),
                 (
-                    "Any that may cause sedation, dissociation, respiratory depression or BP "
-                    "changes",
+                    "Any in a group the REMS asks about",
                     "Yes" if medicines["rems_relevant"] else "None recorded",
                 ),
             ],
-            ["* a medicine in a group the REMS asks about."] if current else [],
+            [
+                "The REMS asks about medicines that may cause sedation, dissociation, "
+                "respiratory depression or blood pressure changes"
+                + ("; * marks one on the list." if current else ".")
+            ],
         )
     )
     sections.append(

@@ -81,6 +81,7 @@ def _form_page(
         "status": rems.form_status(form),
         "sections": rems.form_sections(form.data),
         "missing": form.data.get("missing") or [],
+        "missing_text": rems.MISSING_TEXT,
         "can_refresh": user.is_clinician and not submitted,
         "can_submit": rems.may_submit(user) and not submitted,
         "submission": submission or SubmissionForm(),

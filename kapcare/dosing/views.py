@@ -66,6 +66,8 @@ SIGNED = (
     "This session is signed by its monitoring clinician and its therapist: nothing more is "
     "charted on it, and nothing on it changes."
 )
+# How often the alerts and vitals-due panel refreshes itself on an open session page.
+PANEL_REFRESH_SECONDS = 30
 # The dose checks a prescriber may override with a reason (kapcare.dosing.rules): the others
 # (maximum dose, whole devices) are hard stops.
 DOSE_OVERRIDES = {"esketamine_first_dose": "First esketamine dose"}
@@ -264,6 +266,7 @@ def _panel_context(
         "sheet": sheet,
         "flags": list(session.safety_flags.all()),
         "now": moment,
+        "refresh": PANEL_REFRESH_SECONDS,
     }
 
 
@@ -272,6 +275,8 @@ def _page_context(user: User, session: DosingSession, **bound: Any) -> dict[str,
     sheet = flowsheet.flowsheet(session, moment)
     appointment = session.appointment
     latest_cadss = sheet.latest_cadss
+    fix = bound.pop("fix", None)
+    rows = _rows(session, sheet, bound.pop("correcting", None), fix)
     context = _panel_context(session, sheet, moment) | {
         "appointment": appointment,
         "route": sheet.route,
@@ -283,7 +288,12 @@ def _page_context(user: User, session: DosingSession, **bound: Any) -> dict[str,
         "discharge_checks": (session.discharge or {}).get("checks")
         if session.state in (SessionState.DISCHARGED, SessionState.SIGNED)
         else sheet.discharge_checks,
-        "rows": _rows(session, sheet, bound.pop("correcting", None), bound.pop("fix", None)),
+        "rows": rows,
+        # A failed correction of an entry the page no longer offers to correct (corrected in
+        # the meantime on another tablet): its errors above the flowsheet.
+        "fix_errors": [message for messages_ in fix.errors.values() for message in messages_]
+        if fix is not None and not any(row["open"] for row in rows)
+        else [],
         "is_open": not session.is_signed,
         "can_give": user.is_prescriber or user.is_nurse,
         "can_discharge": services.can_discharge(user),
@@ -787,7 +797,7 @@ def dose_view(request: HttpRequest, client_id: uuid.UUID, session_id: uuid.UUID)
             "hx-target": "#lot-box",
             "hx-select": "#lot-field",
             "hx-swap": "innerHTML",
-            "hx-sync": "closest form:replace",
+            "hx-sync": "closest form:queue last",
         }
     )
     for name in ("mg_per_kg", "dose_mg", "infusion_minutes", "concentration_mg_per_ml"):
@@ -799,7 +809,7 @@ def dose_view(request: HttpRequest, client_id: uuid.UUID, session_id: uuid.UUID)
                     "hx-target": "#calc-box",
                     "hx-select": "#dose-calc",
                     "hx-swap": "innerHTML",
-                    "hx-sync": "closest form:replace",
+                    "hx-sync": "closest form:queue last",
                     "hx-include": "#dose-form [data-calc]",
                     "data-calc": "",
                 }

@@ -34,7 +34,8 @@ class FlagOut(Schema):
 
 
 class FlagReviewIn(StrictSchema):
-    review_note: str
+    # Optional here so the access check answers first; the service names a missing note.
+    review_note: str = ""
 
 
 class RiskAssessmentIn(StrictSchema):

@@ -76,3 +76,28 @@ def test_the_queue_page_and_the_home_notice(practice: Practice) -> None:
     serious.refresh_from_db()
     assert serious.outcome == "Settled; no further vomiting"
     assert "serious adverse event" not in http.get("/").content.decode()
+
+
+def test_follow_up_through_the_api(practice: Practice) -> None:
+    import json
+
+    serious = record(practice, "serious")
+    base = f"/api/v1/clients/{practice.client.public_id}/adverse-events"
+    http = signed_in(practice.nurse)
+    [listed] = http.get(base).json()
+    assert listed["followed_up_at"] is None
+    url = f"{base}/{serious.public_id}/follow-up"
+    empty = http.post(url, json.dumps({}), content_type="application/json")
+    assert empty.status_code == 400
+    assert empty.json()["errors"][0]["field"] == "outcome"
+    outsider = signed_in(practice.outsider_prescriber)
+    assert (
+        outsider.post(
+            url, json.dumps({"outcome": "x"}), content_type="application/json"
+        ).status_code
+        == 404
+    )
+    done = http.post(url, json.dumps({"outcome": "Resolved"}), content_type="application/json")
+    assert done.status_code == 200
+    assert done.json()["followed_up_at"] is not None
+    assert done.json()["outcome"] == "Resolved"

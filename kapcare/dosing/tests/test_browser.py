@@ -1,4 +1,4 @@
-"""Two whole dosing sessions in a real browser on a tablet-sized screen (1024×768): an IV racemic
+"""Two whole dosing sessions in a real browser on a tablet-sized screen (1024 by 768): an IV racemic
 infusion with a blood pressure past the stop rule and an early discharge a prescriber overrides,
 and an esketamine nasal-spray session with a corrected reading. Both end signed by the dyad.
 
@@ -21,6 +21,7 @@ from kapcare.core.time import now, practice_today, practice_zone
 from kapcare.courses import services as course_services
 from kapcare.courses.models import Appointment, Room
 from kapcare.courses.tests.test_services import ready_for_dosing
+from kapcare.dosing import services, views
 from kapcare.dosing.models import DosingSession, SessionState
 from kapcare.safety.models import SafetyFlag
 from kapcare.stock.tests.helpers import make_location, make_lot, receive
@@ -34,6 +35,15 @@ SHOTS = os.environ.get("KAPCARE_SCREENSHOTS", "")  # a directory: save screensho
 @pytest.fixture
 def browser_context_args(browser_context_args: dict) -> dict:
     return {**browser_context_args, "viewport": {"width": 1024, "height": 768}}
+
+
+@pytest.fixture(autouse=True)
+def _panel_refresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The session page's panel refreshes itself (every 30 s in use). A refresh still in flight
+    # when the page moves on is aborted, and htmx reports that on the console; the tests
+    # navigate every second or so, so the panel waits an hour here except where a test
+    # watches it refresh (and then stops it before moving on).
+    monkeypatch.setattr(views, "PANEL_REFRESH_SECONDS", 3600)
 
 
 def booked_dose(practice: Practice, protocol: str, hours_ago: float) -> Appointment:
@@ -170,7 +180,7 @@ def test_an_iv_infusion_with_a_stop_alert_and_an_overridden_early_discharge(
     page.get_by_label("Concentration (mg/mL)").fill("1")
     page.get_by_label("Concentration (mg/mL)").press("Tab")
     calc = page.get_by_test_id("dose-calc")
-    expect(calc).to_contain_text("0.5 mg/kg × 70 kg = 35 mg")
+    expect(calc).to_contain_text("0.5 mg/kg \u00d7 70 kg = 35 mg")
     expect(calc).to_contain_text("0.88 mg/min")
     expect(calc).to_contain_text("52.50 mL/h")
     page.get_by_label("Given at").fill(at(start, 100))
@@ -259,6 +269,7 @@ def test_an_esketamine_session_with_a_corrected_reading(
     live_server: object,
     practice: Practice,
     console_problems: list[str],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     base = str(live_server)
     appointment = booked_dose(practice, "esketamine", hours_ago=2.5)
@@ -292,30 +303,51 @@ def test_an_esketamine_session_with_a_corrected_reading(
     page.get_by_label("56 mg: 2 devices").check()
     page.get_by_label("Given at").fill(at(start, 125))
     page.get_by_role("button", name="Record the dose").click()
-    expect(page.get_by_role("status")).to_contain_text("Dose recorded: 56 mg, 2 devices")
+    expect(page.get_by_role("status")).to_contain_text("Dose recorded: 56 mg")
+    expect(page.get_by_role("status")).to_contain_text("2 devices")
     expect(page.get_by_test_id("dose")).to_contain_text(
         f"2 devices: {at(start, 125)}, {at(start, 120)}"
     )
 
-    # The 40-minute blood pressure, nausea, and the readings before discharge.
+    # The 40-minute blood pressure, charted on the other tablet, reaches this page's panel by
+    # itself (the refresh made quick for the test, then stopped before the page moves on).
+    monkeypatch.setattr(views, "PANEL_REFRESH_SECONDS", 1)
+    page.reload()
+    forty = page.locator(".due").filter(has_text="40 min after dosing")
+    expect(forty).not_to_have_attribute("data-state", "done")
+    services.vitals_record(
+        actor=practice.nurse,
+        session=session,
+        taken_at=start - dt.timedelta(minutes=85),
+        systolic=138,
+        diastolic=86,
+        heart_rate=76,
+        spo2=98,
+    )
+    expect(forty).to_have_attribute("data-state", "done")
+    monkeypatch.setattr(views, "PANEL_REFRESH_SECONDS", 3600)
+    expect(page.locator("#live-panel")).to_have_attribute("hx-trigger", "every 3600s")
+    page.reload()
+
+    # Nausea, a corrected reading, and the readings before discharge.
     form = page.locator("form#effects")
     form.get_by_label("Time").fill(at(start, 100))
     form.get_by_label("Nausea").check()
     form.get_by_label("Mild").check()
     form.get_by_role("button", name="Chart side effects").click()
     expect(page.get_by_role("status")).to_contain_text("1 side effect charted")
-    chart_vitals(page, at(start, 85), (148, 86), 78)
-    # A slip of the keyboard: the monitor said 138. The correction keeps the original.
-    row = page.locator("tr[data-kind='vitals']").filter(has_text="BP 148/86")
+    chart_vitals(page, at(start, 60), (143, 84), 78)
+    # A slip of the keyboard: the monitor said 134. The correction keeps the original.
+    row = page.locator("tr[data-kind='vitals']").filter(has_text="BP 143/84")
     row.get_by_text("Correct", exact=True).click()
-    row.get_by_label("Systolic").fill("138")
-    row.get_by_label("Why it is corrected").fill("Typed 148 for 138")
+    row.get_by_label("Systolic").fill("134")
+    row.get_by_label("Why it is corrected").fill("Typed 143 for 134")
     row.get_by_role("button", name="Save the correction").click()
     expect(page.get_by_role("status")).to_contain_text("Correction charted")
     original = page.locator("tr.is-corrected")
-    expect(original.locator("del")).to_have_text("BP 148/86 · HR 78 · SpO2 98%")
-    expect(original).to_contain_text("Typed 148 for 138")
-    expect(page.locator("tr[data-kind='vitals']").filter(has_text="BP 138/86")).to_contain_text(
+    expect(original.locator("del")).to_have_text("BP 143/84 · HR 78 · SpO2 98%")
+    expect(original).to_contain_text("Typed 143 for 134")
+    expect(page.locator("tr[data-kind='vitals']").filter(has_text="BP 134/84")).to_contain_text(
         "Correction of the"
     )
     chart_moaas(page, at(start, 10), 5)
