@@ -343,7 +343,7 @@ class DoseForm(OverrideReasons, SessionForm):
         to_field_name="public_id",
         empty_label="Choose the storage location",
     )
-    lot = forms.ChoiceField(label="Lot", help_text="Lots in stock at the location, with expiry.")
+    lot = forms.ChoiceField(label="Lot")
     mg_per_kg = forms.DecimalField(
         label="Dose in mg/kg", required=False, max_digits=5, decimal_places=2, min_value=0
     )
@@ -356,7 +356,6 @@ class DoseForm(OverrideReasons, SessionForm):
         max_digits=7,
         decimal_places=2,
         min_value=Decimal("0.01"),
-        help_text="As drawn up or diluted: for the pump rate and volume.",
     )
     infusion_minutes = forms.IntegerField(
         label="Infusion length (minutes)", required=False, min_value=1, max_value=1440
@@ -400,8 +399,6 @@ class DoseForm(OverrideReasons, SessionForm):
             del self.fields["mg_per_kg"]
         if route != rules.INTRAVENOUS:
             del self.fields["infusion_minutes"]
-            if "concentration_mg_per_ml" in self.fields:
-                self.fields["concentration_mg_per_ml"].help_text = ""
         self.add_overrides(overridable)
 
     def clean(self) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from kapcare.accounts.models import User
 from kapcare.clients.access import access_client
 from kapcare.core import audit
 from kapcare.core.forms import add_service_errors
+from kapcare.core.models import AuditEvent
 from kapcare.core.time import now, practice_zone
 from kapcare.core.views import is_htmx, staff_user
 from kapcare.courses.models import Appointment, Kind, State
@@ -101,6 +102,18 @@ def _session(
             detail={"view": view},
         )
     return user, session
+
+
+RE_AUDIT_AFTER = dt.timedelta(minutes=10)
+
+
+def audit_read_recently(user: User, session: DosingSession, within: dt.timedelta) -> bool:
+    return AuditEvent.objects.filter(
+        actor=user,
+        action="dosing_session.read",
+        subject_public_id=session.public_id,
+        at__gte=now() - within,
+    ).exists()
 
 
 def _url(name: str, session: DosingSession) -> str:
@@ -341,7 +354,18 @@ def session_view(request: HttpRequest, client_id: uuid.UUID, session_id: uuid.UU
 @require_GET
 def panel_view(request: HttpRequest, client_id: uuid.UUID, session_id: uuid.UUID) -> HttpResponse:
     """The alerts and vitals-due panel, refreshed in place every 30 seconds."""
-    _user, session = _session(request, client_id, session_id, view="panel")
+    user, session = _session(request, client_id, session_id)
+    # The page's own read is audited; its refreshes add a read only every few minutes, so a
+    # two-hour session is not hundreds of identical audit rows.
+    if not audit_read_recently(user, session, RE_AUDIT_AFTER):
+        audit.record_read(
+            actor=user,
+            action="dosing_session.read",
+            subject_type="dosing_session",
+            subject_public_id=session.public_id,
+            client_public_id=session.client.public_id,
+            detail={"view": "panel"},
+        )
     moment = now()
     sheet = flowsheet.flowsheet(session, moment)
     return render(request, "dosing/session.html#panel", _panel_context(session, sheet, moment))
@@ -373,11 +397,12 @@ def _chart(
     bound_name: str,
     rename: Mapping[str, str],
     anchor: str,
+    after_signing: bool = False,
 ) -> HttpResponse:
     """What every charting endpoint does: validate the form, call the service, and go back to
     the session page (or show it again with the errors at their fields, status 400)."""
     user, session = _session(request, client_id, session_id)
-    refused = _refuse_signed(request, session)
+    refused = None if after_signing else _refuse_signed(request, session)
     if refused is not None:
         return refused
     form = make_form(request.POST, session)
@@ -566,6 +591,9 @@ def adverse_event_view(
         bound_name="ae_form",
         rename={},
         anchor="#adverse-events",
+        # An event found later (the next day's call) is its own record, linked to the session;
+        # recording it changes nothing charted, so a signed session still takes it.
+        after_signing=True,
     )
 
 

@@ -171,6 +171,7 @@ def test_an_iv_infusion_with_a_stop_alert_and_an_overridden_early_discharge(
     page.get_by_role("button", name="Check", exact=True).click()
     expect(page.get_by_role("heading", name="Passed: the dose may be given")).to_be_visible()
     expect(page.locator('[data-check="bp"]')).to_have_attribute("data-passed", "yes")
+    shoot(page, "iv-pre-check-1024x768.png")
 
     # The dose: 0.5 mg/kg worked out from today's weight, over the protocol's 40 minutes.
     page.get_by_role("link", name="Go to the dose").click()
@@ -184,6 +185,8 @@ def test_an_iv_infusion_with_a_stop_alert_and_an_overridden_early_discharge(
     expect(calc).to_contain_text("0.88 mg/min")
     expect(calc).to_contain_text("52.50 mL/h")
     page.get_by_label("Given at").fill(at(start, 100))
+    no_sideways_scroll(page)
+    shoot(page, "iv-dose-1024x768.png")
     page.get_by_role("button", name="Record the dose").click()
     expect(page.get_by_role("status")).to_contain_text("Dose recorded: 35 mg (0.50 mg/kg)")
     expect(page.get_by_test_id("dose")).to_contain_text("40 min at 0.88 mg/min")
@@ -197,7 +200,7 @@ def test_an_iv_infusion_with_a_stop_alert_and_an_overridden_early_discharge(
     expect(alerts).to_contain_text("185/105 mmHg")
     expect(alerts).to_contain_text("threshold >180/100 mmHg")
     expect(alerts).to_contain_text("A vital-signs safety flag is raised")
-    expect(page.get_by_test_id("safety-flag")).to_contain_text("Vital signs flag open")
+    expect(page.get_by_test_id("safety-flag")).to_contain_text("Vital signs safety flag open")
     flag = SafetyFlag.objects.get(source_session=session)
     assert (flag.kind, flag.rule, flag.closed_at) == ("vital_signs", "bp_stop", None)
     no_sideways_scroll(page)
@@ -226,6 +229,7 @@ def test_an_iv_infusion_with_a_stop_alert_and_an_overridden_early_discharge(
     expect(refusal).to_contain_text("Not ready for discharge")
     expect(refusal).to_contain_text("Minimum observation")
     expect(page.get_by_text("Override “Minimum observation”")).to_have_count(0)
+    shoot(page, "iv-discharge-refused-1024x768.png")
 
     # The therapist charts the EMDR sets; a therapist does not discharge.
     switch(page, base, practice.therapist)
@@ -248,6 +252,11 @@ def test_an_iv_infusion_with_a_stop_alert_and_an_overridden_early_discharge(
     expect(page.locator("main")).to_contain_text(
         "Do not drive or operate machinery until the next day"
     )
+    shoot(page, "iv-instructions-1024x768.png")
+    page.emulate_media(media="print")
+    expect(page.locator(".topbar")).to_be_hidden()
+    shoot(page, "iv-instructions-print.png")
+    page.emulate_media(media="screen")
 
     # The dyad signs; the session is closed to charting.
     switch(page, base, practice.nurse)
