@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "kapcare.notes",
     "kapcare.dosing",
     "kapcare.stock",
+    "kapcare.outcomes",
     "kapcare.intake",
     "kapcare.synthetic",
 ]

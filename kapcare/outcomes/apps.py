@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OutcomesConfig(AppConfig):
+    name = "kapcare.outcomes"
+    label = "outcomes"
+    verbose_name = "Outcomes (client progress and practice reports)"
