@@ -26,7 +26,7 @@ import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Case, IntegerField, Model, Value, When
+from django.db.models import Model
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
@@ -52,6 +52,7 @@ from kapcare.dosing.models import (
     VitalsRow,
     WorkRow,
 )
+from kapcare.dosing.selectors import awaiting_follow_up_first
 from kapcare.stock.models import Location
 
 router = Router(tags=["dosing"])
@@ -575,16 +576,8 @@ def list_sessions(request: HttpRequest, client_id: uuid.UUID) -> list[dict[str, 
 def list_adverse_events(request: HttpRequest, client_id: uuid.UUID) -> list[dict[str, Any]]:
     user = _clinician(request)
     client = open_chart(user, client_id, view="api.adverse_events")
-    # As the adverse-event queue orders them (kapcare.dosing.selectors.adverse_events_for).
-    awaiting_first = Case(
-        When(seriousness=Seriousness.SERIOUS, followed_up_at__isnull=True, then=Value(0)),
-        default=Value(1),
-        output_field=IntegerField(),
-    )
-    events = (
-        AdverseEvent.objects.filter(client=client)
-        .select_related("session", "created_by")
-        .order_by(awaiting_first, "-onset_at", "-id")
+    events = awaiting_follow_up_first(
+        AdverseEvent.objects.filter(client=client).select_related("session", "created_by")
     )
     return [adverse_event_out(event) for event in events]
 

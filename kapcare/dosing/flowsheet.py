@@ -100,6 +100,7 @@ class Flowsheet:
     route: str
     dose: Dose | None
     params: rules.DosingParameters
+    versions: dict[str, int]  # each parameter's version (stored with what it judged)
     lines: list[Line]
     dues: list[rules.VitalsStatus]
     alerts: list[rules.Alert]  # the latest reading's alerts (what is true now)
@@ -188,7 +189,7 @@ def flowsheet(
     dissociation_resolved: bool | None = None,
 ) -> Flowsheet:
     """The session as it stands at `now` (a fixed number of queries)."""
-    params, _versions = selectors.parameters_in_force()
+    params, versions = selectors.parameters_in_force()
     route = selectors.session_route(session)
     dose = Dose.objects.filter(session=session).select_related("given_by").first()
     all_vitals = list(VitalsRow.objects.filter(session=session).select_related("created_by"))
@@ -254,6 +255,7 @@ def flowsheet(
         route=route,
         dose=dose,
         params=params,
+        versions=versions,
         lines=lines,
         dues=dues,
         alerts=alerts,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
 from django.utils.timezone import make_aware
 
 from kapcare.accounts.models import User
@@ -116,18 +116,24 @@ def dosing_timeline(client: Client) -> list[TimelineEntry]:
     return entries
 
 
-def adverse_events_for(user: User) -> list[AdverseEvent]:
-    """Adverse events of the clients this clinician may see: serious ones awaiting follow-up
-    first, then the rest, newest first (one query)."""
+def awaiting_follow_up_first(events: QuerySet[AdverseEvent]) -> QuerySet[AdverseEvent]:
+    """Serious events awaiting follow-up first, then the rest; latest onset first in each."""
+    awaiting = Case(
+        When(seriousness=Seriousness.SERIOUS, followed_up_at__isnull=True, then=Value(0)),
+        default=Value(1),
+        output_field=IntegerField(),
+    )
+    return events.order_by(awaiting, "-onset_at", "-id")
+
+
+def adverse_events_for(user: User, limit: int = 200) -> list[AdverseEvent]:
+    """Adverse events of the clients this clinician may see, in queue order (one query)."""
     if not user.is_clinician:
         return []
     events = AdverseEvent.objects.filter(client__in=visible_clients(user)).select_related(
         "client", "session", "created_by"
     )
-    return sorted(
-        events.order_by("-onset_at", "-id")[:200],
-        key=lambda event: not event.awaits_follow_up,
-    )
+    return list(awaiting_follow_up_first(events)[:limit])
 
 
 def serious_awaiting_follow_up(user: User) -> int:

@@ -70,12 +70,15 @@ def _require_open(session: DosingSession, field: str) -> None:
         raise field_error(field, "The session is signed: nothing more is charted on it.", "signed")
 
 
-def _when(taken_at: dt.datetime | None, errors: dict[str, ValidationError]) -> dt.datetime:
+def _when(
+    taken_at: dt.datetime | None, errors: dict[str, ValidationError], field: str = "taken_at"
+) -> dt.datetime:
+    """The time given (now if none), with an error at `field` when naive or in the future."""
     moment = taken_at or now()
     if moment.tzinfo is None:
-        errors["taken_at"] = ValidationError("The time needs its time zone.", code="naive")
+        errors[field] = ValidationError("The time needs its time zone.", code="naive")
     elif moment > now() + FUTURE_GRACE:
-        errors["taken_at"] = ValidationError("This time is in the future.", code="future")
+        errors[field] = ValidationError("This time is in the future.", code="future")
     return moment
 
 
@@ -439,9 +442,7 @@ def adverse_event_record(
         errors["event"] = ValidationError("Name the event.", code="required")
     elif len(event) > 200:
         errors["event"] = ValidationError("At most 200 characters.", code="max_length")
-    _when(onset_at, errors)
-    if "taken_at" in errors:
-        errors["onset_at"] = errors.pop("taken_at")
+    _when(onset_at, errors, "onset_at")
     for field, value, choices in (
         ("severity", severity, Severity.values),
         ("seriousness", seriousness, Seriousness.values),
@@ -574,9 +575,7 @@ def pre_check_record(
     overrides = {code: (why or "").strip() for code, why in (overrides or {}).items()}
     overrides = {code: why for code, why in overrides.items() if why}
     errors: dict[str, ValidationError] = {}
-    moment = _when(checked_at, errors)
-    if "taken_at" in errors:
-        errors["checked_at"] = errors.pop("taken_at")
+    moment = _when(checked_at, errors, "checked_at")
     if overrides and not actor.is_prescriber:
         errors["overrides"] = ValidationError(
             "Only a prescriber can override a check.", code="not_prescriber"
@@ -724,9 +723,7 @@ def dose_record(
         errors["therapist_present"] = ValidationError(
             "Name the therapist present.", code="not_therapist"
         )
-    moment = _when(given_at, errors)
-    if "taken_at" in errors:
-        errors["given_at"] = errors.pop("taken_at")
+    moment = _when(given_at, errors, "given_at")
     product, lot = (product or "").strip(), (lot or "").strip()
     if not product:
         errors["product"] = ValidationError("Name the product.", code="required")
@@ -867,9 +864,7 @@ def discharge_record(
         errors["discharged_at"] = ValidationError(
             "A prescriber or nurse discharges the client.", code="not_credentialed"
         )
-    moment = _when(discharged_at, errors)
-    if "taken_at" in errors:
-        errors["discharged_at"] = errors.pop("taken_at")
+    moment = _when(discharged_at, errors, "discharged_at")
     applied = {
         code: (actor.display_name, why.strip())
         for code, why in (overrides or {}).items()
@@ -911,7 +906,6 @@ def discharge_record(
             + " A prescriber may override a criterion with a reason.",
             "not_ready",
         )
-    _params, versions = selectors.parameters_in_force()
     with transaction.atomic():
         locked = DosingSession.objects.select_for_update().get(pk=session.pk)
         if locked.state != SessionState.DOSED:
@@ -923,7 +917,7 @@ def discharge_record(
                 "dissociation_resolved": dissociation_resolved,
             },
             "checks": [_check_json(check) for check in judged],
-            "parameter_versions": versions,
+            "parameter_versions": sheet.versions,
         }
         locked.state = SessionState.DISCHARGED
         locked.discharged_by, locked.discharged_at = actor, moment

@@ -84,15 +84,19 @@ def _session(
     session_id: uuid.UUID,
     *,
     view: str = "",
+    unless_read_within: dt.timedelta | None = None,
 ) -> tuple[User, DosingSession]:
     """The signed-in clinician and the session, through the access-checked getter; 404 when the
     session is not this client's. With `view`, the read is written to the audit log (after the
-    client check, so a mismatched URL records nothing)."""
+    client check, so a mismatched URL records nothing), unless this person already read the
+    session within `unless_read_within`."""
     user = staff_user(request)
     session = flowsheet.session_for(user, session_id)
     if session.client.public_id != client_id:
         raise Http404("No such session.")
-    if view:
+    if view and not (
+        unless_read_within is not None and audit_read_recently(user, session, unless_read_within)
+    ):
         audit.record_read(
             actor=user,
             action="dosing_session.read",
@@ -354,18 +358,11 @@ def session_view(request: HttpRequest, client_id: uuid.UUID, session_id: uuid.UU
 @require_GET
 def panel_view(request: HttpRequest, client_id: uuid.UUID, session_id: uuid.UUID) -> HttpResponse:
     """The alerts and vitals-due panel, refreshed in place every 30 seconds."""
-    user, session = _session(request, client_id, session_id)
     # The page's own read is audited; its refreshes add a read only every few minutes, so a
     # two-hour session is not hundreds of identical audit rows.
-    if not audit_read_recently(user, session, RE_AUDIT_AFTER):
-        audit.record_read(
-            actor=user,
-            action="dosing_session.read",
-            subject_type="dosing_session",
-            subject_public_id=session.public_id,
-            client_public_id=session.client.public_id,
-            detail={"view": "panel"},
-        )
+    _user, session = _session(
+        request, client_id, session_id, view="panel", unless_read_within=RE_AUDIT_AFTER
+    )
     moment = now()
     sheet = flowsheet.flowsheet(session, moment)
     return render(request, "dosing/session.html#panel", _panel_context(session, sheet, moment))
