@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from kapcare.clients.models import Client
 from kapcare.core.time import now, practice_today
 from kapcare.courses import services as course_services
 from kapcare.courses.models import Appointment, Course, Room
@@ -79,6 +80,10 @@ def charted_session(
     from lot ES-7731Q, BP 128/82 before, 152/94 at 40 min, 136/84 before discharge at 2 h 5 min;
     MOAA/S down to 3 and back to 5; CADSS 23-item up to 18 and down to 2; SpO2 down to 93;
     nausea; a vasovagal adverse event; sertraline and lorazepam on the list, an opioid today."""
+    # The hold level behind the BP alerts depends on age (150 systolic over 65): a fixed age
+    # under 65, so 144/88 is above the 140/90 level whatever birth date the factory drew.
+    Client.objects.filter(pk=practice.client.pk).update(date_of_birth=dt.date(1985, 6, 1))
+    practice.client.refresh_from_db()
     start = now() - dt.timedelta(hours=3)
     session = open_session(practice, starts_at=start)
     safe = make_location()
