@@ -204,6 +204,11 @@ SESSION_IDLE_MINUTES = env_int("KAPCARE_SESSION_IDLE_MINUTES", 15)
 SESSION_MAX_HOURS = env_int("KAPCARE_SESSION_MAX_HOURS", 12)
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Exports ask for the password again unless it was confirmed within this many minutes
+# (kapcare.accounts.reauth).
+REAUTH_MINUTES = env_int("KAPCARE_REAUTH_MINUTES", 5)
+if REAUTH_MINUTES < 1:
+    raise ValueError("KAPCARE_REAUTH_MINUTES must be at least 1")
 
 # Login throttling (django-axes): lock a username from one address after repeated failures.
 AXES_FAILURE_LIMIT = env_int("KAPCARE_LOGIN_FAILURE_LIMIT", 5)
@@ -266,6 +271,14 @@ INQUIRY_MIN_SECONDS = env_int("KAPCARE_INQUIRY_MIN_SECONDS", 3)
 INQUIRY_RATE_LIMIT = env_int("KAPCARE_INQUIRY_RATE_LIMIT", 5)
 # The address staff open kapcare at, for links in e-mails.
 PRACTICE_URL = env_str("KAPCARE_PUBLIC_URL") or "http://127.0.0.1:8000"
+# The de-identified research export (docs/research-export.md): the secret its research ids and
+# date shifts are derived from (derived from SECRET_KEY when unset), and the largest shift in days.
+RESEARCH_EXPORT_KEY = env_str("KAPCARE_RESEARCH_EXPORT_KEY")
+if RESEARCH_EXPORT_KEY and len(RESEARCH_EXPORT_KEY) < 32:
+    raise ValueError("KAPCARE_RESEARCH_EXPORT_KEY must be at least 32 characters")
+RESEARCH_EXPORT_MAX_SHIFT_DAYS = env_int("KAPCARE_RESEARCH_EXPORT_MAX_SHIFT_DAYS", 182)
+if RESEARCH_EXPORT_MAX_SHIFT_DAYS < 1:
+    raise ValueError("KAPCARE_RESEARCH_EXPORT_MAX_SHIFT_DAYS must be at least 1")
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env_str("KAPCARE_STATIC_ROOT") or DATA_DIR / "static")

@@ -1,13 +1,14 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from kapcare.accounts import views
+from kapcare.accounts import reauth, views
 
 app_name = "accounts"
 urlpatterns = [
     path("login/", views.SignInView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(), name="logout"),
     path("password/", views.password_change_view, name="password_change"),
+    path("confirm/", reauth.reauthenticate_view, name="reauthenticate"),
     path("api-tokens/", views.api_tokens_view, name="api_tokens"),
     path(
         "api-tokens/<uuid:token_id>/revoke/", views.api_token_revoke_view, name="api_token_revoke"

@@ -36,6 +36,7 @@ from kapcare.dosing.selectors import dose_markers, dosing_timeline
 from kapcare.measures.forms import SendLinkForm
 from kapcare.measures.selectors import measure_history
 from kapcare.notes.selectors import latest_signed_notes
+from kapcare.outcomes.progress import client_progress
 from kapcare.safety.forms import RiskAssessmentForm
 from kapcare.safety.models import FlagKind
 from kapcare.safety.selectors import open_flags
@@ -136,6 +137,8 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "screening_decision": client.screening_decisions.select_related("decided_by").first(),
         "trauma": trauma_profile(client),
         "course": client.courses.first(),  # open courses sort first: newest start
+        # The compact progress line in the header (scores, doses, integration): clinicians.
+        "progress": client_progress(client, now=now()) if clinician else None,
         "session_notes": latest_signed_notes(user, client),
         "next_appointments": list(
             client.appointments.filter(state="booked", starts_at__gte=now())

@@ -37,10 +37,17 @@ class NoteTemplate:
     kind: str
     label: str
     sections: tuple[Section, ...]
+    # The section the client's scores go into (baseline, previous and latest per instrument):
+    # pre-filled in a new draft and offered on the page while the note is written.
+    measures_section: str | None = None
 
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(section.code for section in self.sections)
+
+    @property
+    def measures_label(self) -> str:
+        return next((s.label for s in self.sections if s.code == self.measures_section), "")
 
     @property
     def required(self) -> tuple[Section, ...]:
@@ -107,6 +114,8 @@ PREPARATION = NoteTemplate(
             "course.",
         ),
     ),
+    # The course of the depression so far, as the questionnaires put it.
+    measures_section="history",
 )
 
 INTEGRATION = NoteTemplate(
@@ -152,6 +161,8 @@ INTEGRATION = NoteTemplate(
             required_to_sign=True,
         ),
     ),
+    # Mood since the dose, as the questionnaires put it.
+    measures_section="emotions",
 )
 
 FOLLOW_UP = NoteTemplate(
@@ -177,10 +188,27 @@ FOLLOW_UP = NoteTemplate(
             required_to_sign=True,
         ),
     ),
+    measures_section="progress",
 )
 
 TEMPLATES: dict[str, NoteTemplate] = {t.kind: t for t in (PREPARATION, INTEGRATION, FOLLOW_UP)}
 NOTE_KINDS: tuple[str, ...] = tuple(TEMPLATES)
+
+
+def with_measures(kind: str, fields: Mapping[str, str], block: str) -> dict[str, str]:
+    """`fields` with the measures `block` added at the end of the kind's measures section (as
+    its only text when the section is empty); unchanged when the block is empty or already
+    there, so adding it twice does not repeat it."""
+    code = TEMPLATES[kind].measures_section
+    result = dict(fields)
+    block = block.strip()
+    if code is None or not block:
+        return result
+    current = (result.get(code) or "").rstrip()
+    if block in current:
+        return result
+    result[code] = f"{current}\n\n{block}" if current else block
+    return result
 
 
 def _field(code: str) -> str:

@@ -18,11 +18,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from kapcare.accounts.models import User
 from kapcare.clients.access import access_client, open_chart
 from kapcare.clients.models import Client
+from kapcare.core.time import now
 from kapcare.core.views import staff_user
 from kapcare.courses.models import Appointment, State
 from kapcare.notes import selectors, services, templates
 from kapcare.notes.forms import AddendumForm, NoteForm, initial_for
 from kapcare.notes.models import SessionNote
+from kapcare.outcomes.progress import client_progress
 
 
 @require_GET
@@ -80,7 +82,16 @@ def _page(
         for messages_ in posted.errors.values()
         for message in messages_
     ]
+    # The client's scores while a note is written: shown in a box, and pre-filled into the
+    # template's measures section of a new draft (the writer keeps, edits or removes them).
+    measures = client_progress(client, now=now()) if can_draft else None
+    measures_text = measures.note_text if measures is not None else ""
+    initial = initial_for(note)
+    if note is None and measures_text:
+        initial = templates.with_measures(appointment.kind, initial, measures_text)
     context: dict[str, Any] = {
+        "measures": measures,
+        "measures_text": measures_text,
         "stray_errors": stray,
         "client": client,
         "appointment": appointment,
@@ -93,7 +104,7 @@ def _page(
         "can_sign": can_draft and appointment.state == State.HELD,
         "form": note_form
         if note_form is not None
-        else (NoteForm(template, initial=initial_for(note)) if can_draft else None),
+        else (NoteForm(template, initial=initial) if can_draft else None),
         "addendum_form": addendum_form if addendum_form is not None else AddendumForm(),
         "sections": _sections(template, visible) if visible and visible.is_signed else [],
         "modalities": _modalities(visible) if visible and visible.is_signed else [],
@@ -148,6 +159,8 @@ def note_edit_view(
     if action == "addendum":
         return _add_addendum(request, user, client, appointment)
     template = templates.TEMPLATES[appointment.kind]
+    if action == "measures":
+        return _add_measures(request, user, client, appointment)
     form = NoteForm(template, request.POST)
     if action not in ("save", "sign"):
         form.add_error(None, "Choose Save draft or Save and sign.")
@@ -167,6 +180,22 @@ def note_edit_view(
             messages.success(request, done)
             return redirect(_edit_url(client, appointment))
     return _page(request, user, client, appointment, note_form=form, status=400)
+
+
+def _add_measures(
+    request: HttpRequest, user: User, client: Client, appointment: Appointment
+) -> HttpResponse:
+    """The form as posted, with the client's scores added to the measures section; nothing is
+    saved until the writer saves the draft."""
+    data = request.POST.copy()
+    text = client_progress(client, now=now()).note_text
+    template = templates.TEMPLATES[appointment.kind]
+    code = template.measures_section
+    if code is not None:
+        data[code] = templates.with_measures(appointment.kind, {code: data.get(code, "")}, text)[
+            code
+        ]
+    return _page(request, user, client, appointment, note_form=NoteForm(template, data))
 
 
 def _add_addendum(

@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from kapcare.accounts.models import Role, User
 from kapcare.accounts.services import staff_create
 from kapcare.clients.models import Client, ClientStatus
+from kapcare.courses.models import Course
 from kapcare.measures.services import administration_record
+from kapcare.outcomes.summaries import refresh_courses
 from kapcare.parameters.services import can_sign_off
 from kapcare.synthetic.demo_courses import create_course_demo
 from kapcare.synthetic.demo_dosing import create_dosing_demo
@@ -103,6 +105,7 @@ def create_demo_practice(
     courses = create_course_demo(screened=screened, now=now)
     create_dosing_demo(courses=courses, staff=created, now=now)
     create_inquiry_demo(front_desk=created["frontdesk"], clinician=created["prescriber2"])
+    refresh_courses(Course.objects.values_list("id", flat=True), now=now)
     return accounts, counts
 
 

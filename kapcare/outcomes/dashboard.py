@@ -1,0 +1,321 @@
+"""The program dashboard's figures, aggregated in the database over the per-course summaries.
+
+A dashboard describes a cohort: the courses that started in the period and match the filters.
+Every figure is about those courses (their outcomes, their sessions, their forms), so numerators
+and denominators always come from the same courses. Each figure is a handful of aggregate
+queries whatever the number of courses (no per-course work in Python); the confidence intervals
+and rates are then arithmetic on the counts (`kapcare.outcomes.rules`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from django.db.models import Avg, Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import Cast, Coalesce, TruncMonth
+
+from kapcare.accounts.models import User
+from kapcare.courses.protocols import PROTOCOLS
+from kapcare.dosing.models import Seriousness, Severity, SideEffect
+from kapcare.outcomes import rules
+from kapcare.outcomes.models import (
+    CourseOutcome,
+    CourseSafetyCount,
+    CourseSummary,
+    SafetyCategory,
+)
+
+INSTRUMENTS = ("phq9", "qids_sr16", "madrs")  # those with response and remission (§6.2)
+YES, NO = "yes", "no"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The cohort: courses started between `start` and `end` (both included)."""
+
+    start: dt.date
+    end: dt.date
+    instrument: str = "phq9"
+    protocol: str = ""
+    route: str = ""
+    clinician: int | None = None  # the course's therapist or prescriber
+    location: int | None = None
+    age_band: str = ""
+    trauma_focused: str = ""  # "yes", "no" or "" for both
+
+    def courses(self) -> QuerySet[CourseSummary]:
+        found = CourseSummary.objects.filter(started_on__gte=self.start, started_on__lte=self.end)
+        if self.protocol:
+            found = found.filter(protocol=self.protocol)
+        if self.route:
+            found = found.filter(route=self.route)
+        if self.clinician is not None:
+            found = found.filter(Q(therapist_id=self.clinician) | Q(prescriber_id=self.clinician))
+        if self.location is not None:
+            found = found.filter(location_id=self.location)
+        if self.age_band:
+            found = found.filter(age_band=self.age_band)
+        if self.trauma_focused:
+            found = found.filter(trauma_focused=self.trauma_focused == YES)
+        return found
+
+    def outcomes(self) -> QuerySet[CourseOutcome]:
+        return CourseOutcome.objects.filter(
+            instrument=self.instrument, summary__in=self.courses().values("id")
+        )
+
+
+@dataclass(frozen=True)
+class Proportion:
+    """`part` of `whole`, with its Wilson 95% interval."""
+
+    part: int
+    whole: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.part / self.whole if self.whole else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        return rules.wilson_interval(self.part, self.whole)
+
+
+@dataclass(frozen=True)
+class Spread:
+    n: int
+    mean: float | None
+    sd: float | None
+
+
+@dataclass(frozen=True)
+class SafetyRow:
+    category: str
+    kind: str
+    severity: str
+    count: int
+    per_100: float | None
+
+    @property
+    def label(self) -> str:
+        """ "Adverse event, serious" or "Nausea", as the dosing records name them."""
+        if self.category == SafetyCategory.ADVERSE_EVENT:
+            kind = dict(Seriousness.choices).get(self.kind, self.kind)
+            return f"Adverse event, {kind.lower()}"
+        return str(dict(SideEffect.choices).get(self.kind, self.kind.replace("_", " ").title()))
+
+    @property
+    def severity_label(self) -> str:
+        return str(dict(Severity.choices).get(self.severity, self.severity))
+
+
+@dataclass(frozen=True)
+class ProtocolRow:
+    protocol: str
+    courses: int
+    response: Proportion
+    remission: Proportion
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    filters: Filters
+    courses_started: int
+    courses_completed: int
+    response: Proportion
+    remission: Proportion
+    median_days_to_response: float | None
+    responders_with_days: int
+    kept_3_months: Proportion
+    kept_6_months: Proportion
+    relapse: Proportion
+    change: Spread
+    measurement: Proportion
+    integration: Proportion
+    dosing_sessions: int
+    adverse_events: int
+    adverse_per_100: float | None
+    bp_excursions: int
+    bp_per_100: float | None
+    rems: Proportion
+    no_show: Proportion
+    safety: tuple[SafetyRow, ...] = ()
+    by_protocol: tuple[ProtocolRow, ...] = ()
+    by_month: tuple[tuple[dt.date, int], ...] = ()
+    as_of: dt.datetime | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _sum(name: str) -> Coalesce:
+    return Coalesce(Sum(name), 0)
+
+
+def dashboard(filters: Filters) -> Dashboard:
+    """Every figure for the cohort, in seven queries whatever its size."""
+    courses = filters.courses()
+    totals = courses.aggregate(
+        started=Count("id"),
+        completed=Count("id", filter=Q(completed=True)),
+        sessions=_sum("dosing_sessions"),
+        integration_doses=_sum("integration_doses"),
+        integration_met=_sum("integration_met"),
+        expected=_sum("measures_expected"),
+        done=_sum("measures_done"),
+        attended=_sum("appointments_attended"),
+        no_show=_sum("appointments_no_show"),
+        bp=_sum("bp_excursion_sessions"),
+        rems_due=_sum("rems_forms_due"),
+        rems_on_time=_sum("rems_forms_on_time"),
+        adverse=_sum("adverse_events"),
+    )
+    outcomes = filters.outcomes()
+    judged = outcomes.aggregate(
+        response_n=Count("id", filter=Q(responded__isnull=False)),
+        responders=Count("id", filter=Q(responded=True)),
+        remission_n=Count("id", filter=Q(remitted__isnull=False)),
+        remitters=Count("id", filter=Q(remitted=True)),
+        kept3_n=Count("id", filter=Q(kept_3_months__isnull=False)),
+        kept3=Count("id", filter=Q(kept_3_months=True)),
+        kept6_n=Count("id", filter=Q(kept_6_months__isnull=False)),
+        kept6=Count("id", filter=Q(kept_6_months=True)),
+        relapse_n=Count("id", filter=Q(relapsed__isnull=False)),
+        relapsed=Count("id", filter=Q(relapsed=True)),
+        change_n=Count("change"),
+        change_mean=Avg(Cast("change", FloatField())),
+        change_square=Avg(Cast(F("change") * F("change"), FloatField())),
+        with_days=Count("days_to_response"),
+    )
+    median = _median(outcomes.filter(days_to_response__isnull=False), judged["with_days"])
+    sessions = totals["sessions"]
+    return Dashboard(
+        filters=filters,
+        courses_started=totals["started"],
+        courses_completed=totals["completed"],
+        response=Proportion(judged["responders"], judged["response_n"]),
+        remission=Proportion(judged["remitters"], judged["remission_n"]),
+        median_days_to_response=median,
+        responders_with_days=judged["with_days"],
+        kept_3_months=Proportion(judged["kept3"], judged["kept3_n"]),
+        kept_6_months=Proportion(judged["kept6"], judged["kept6_n"]),
+        relapse=Proportion(judged["relapsed"], judged["relapse_n"]),
+        change=_spread(judged["change_n"], judged["change_mean"], judged["change_square"]),
+        measurement=Proportion(totals["done"], totals["expected"]),
+        integration=Proportion(totals["integration_met"], totals["integration_doses"]),
+        dosing_sessions=sessions,
+        adverse_events=totals["adverse"],
+        adverse_per_100=rules.rate_per_100(totals["adverse"], sessions),
+        bp_excursions=totals["bp"],
+        bp_per_100=rules.rate_per_100(totals["bp"], sessions),
+        rems=Proportion(totals["rems_on_time"], totals["rems_due"]),
+        no_show=Proportion(totals["no_show"], totals["attended"] + totals["no_show"]),
+        safety=_safety(filters, sessions),
+        by_protocol=_by_protocol(filters),
+        by_month=_by_month(courses),
+    )
+
+
+def _median(values: QuerySet[CourseOutcome], n: int) -> float | None:
+    """The median of days to first response, read from the database's sort (one query)."""
+    if n == 0:
+        return None
+    middle = [
+        days
+        for days in values.order_by("days_to_response").values_list("days_to_response", flat=True)[
+            (n - 1) // 2 : n // 2 + 1
+        ]
+        if days is not None
+    ]
+    return sum(middle) / len(middle)
+
+
+def _spread(n: int, mean: float | None, mean_square: float | None) -> Spread:
+    """Mean and sample standard deviation from the mean and the mean of squares."""
+    if n == 0 or mean is None or mean_square is None:
+        return Spread(n, None, None)
+    if n == 1:
+        return Spread(n, mean, None)
+    variance = max(0.0, (mean_square - mean * mean) * n / (n - 1))
+    return Spread(n, mean, math.sqrt(variance))
+
+
+def _safety(filters: Filters, sessions: int) -> tuple[SafetyRow, ...]:
+    rows = (
+        CourseSafetyCount.objects.filter(summary__in=filters.courses().values("id"))
+        .values("category", "kind", "severity")
+        .annotate(total=Sum("count"))
+        .order_by("category", "-total", "kind", "severity")
+    )
+    return tuple(
+        SafetyRow(
+            row["category"],
+            row["kind"],
+            row["severity"],
+            row["total"],
+            rules.rate_per_100(row["total"], sessions),
+        )
+        for row in rows
+    )
+
+
+def _by_protocol(filters: Filters) -> tuple[ProtocolRow, ...]:
+    rows = {
+        row["summary__protocol"]: row
+        for row in filters.outcomes()
+        .values("summary__protocol")
+        .annotate(
+            courses=Count("id"),
+            response_n=Count("id", filter=Q(responded__isnull=False)),
+            responders=Count("id", filter=Q(responded=True)),
+            remission_n=Count("id", filter=Q(remitted__isnull=False)),
+            remitters=Count("id", filter=Q(remitted=True)),
+        )
+        .order_by()
+    }
+    return tuple(
+        ProtocolRow(
+            protocol.code,
+            row["courses"],
+            Proportion(row["responders"], row["response_n"]),
+            Proportion(row["remitters"], row["remission_n"]),
+        )
+        for protocol in PROTOCOLS
+        if (row := rows.get(protocol.code)) is not None
+    )
+
+
+def _by_month(courses: QuerySet[CourseSummary]) -> tuple[tuple[dt.date, int], ...]:
+    rows = (
+        courses.annotate(month=TruncMonth("started_on"))
+        .values("month")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    )
+    return tuple((row["month"], row["n"]) for row in rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may see what
+
+
+def can_view_dashboard(user: User) -> bool:
+    """Practice admins and prescribers see the whole practice's figures; therapists see the
+    figures of their own courses (the clinician filter fixed to themselves)."""
+    return user.is_active and (user.is_practice_admin or user.is_prescriber or user.is_therapist)
+
+
+def sees_whole_practice(user: User) -> bool:
+    return user.is_practice_admin or user.is_prescriber
+
+
+def scoped(filters: Filters, user: User) -> Filters:
+    """The filters a user may use: a therapist's are always their own courses."""
+    if sees_whole_practice(user):
+        return filters
+    return replace(filters, clinician=user.id)
+
+
+def months(values: Sequence[tuple[dt.date, int]]) -> list[dict[str, object]]:
+    return [{"month": f"{day:%Y-%m}", "courses": n} for day, n in values]
