@@ -1,11 +1,13 @@
 from django.urls import include, path
 
 from kapcare.api import api
+from kapcare.core.health import healthz_view
 from kapcare.intake.views import inquire_thanks_view, inquire_view
 from kapcare.views import home_view
 
 urlpatterns = [
     path("", home_view, name="home"),
+    path("healthz", healthz_view, name="healthz"),
     path("accounts/", include("kapcare.accounts.urls")),
     path("clients/", include("kapcare.clients.urls")),
     path("clients/", include("kapcare.measures.urls")),
@@ -25,6 +27,7 @@ urlpatterns = [
     path("stock/", include("kapcare.stock.urls")),
     path("dosing/rems/", include("kapcare.dosing.rems_urls")),
     path("reports/program/", include("kapcare.outcomes.dashboard_urls")),
+    path("reports/research-export/", include("kapcare.outcomes.export_urls")),
     path("", include("kapcare.dosing.adverse_urls")),
     path("", include("kapcare.dosing.urls")),
     path("", include("kapcare.courses.urls")),

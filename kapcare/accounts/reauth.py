@@ -23,6 +23,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -69,13 +70,13 @@ def reauthenticate_url(next_path: str) -> str:
     return f"{reverse('accounts:reauthenticate')}?{urlencode({'next': next_path})}"
 
 
-def fresh_authentication_required[View: Callable[..., HttpResponse]](view: View) -> View:
+def fresh_authentication_required[View: Callable[..., HttpResponseBase]](view: View) -> View:
     """A view decorator: signed-out visitors go to sign in; a signed-in person whose password
     was not confirmed within REAUTH_MINUTES goes to the confirmation page, which brings them
     back here. A POST that is not fresh is redirected too: nothing is exported."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not is_fresh(request):
@@ -90,7 +91,7 @@ def fresh_authentication_required[View: Callable[..., HttpResponse]](view: View)
     return wrapped  # type: ignore[return-value]
 
 
-def describe_export[View: Callable[..., HttpResponse]](label: str) -> Callable[[View], View]:
+def describe_export[View: Callable[..., HttpResponseBase]](label: str) -> Callable[[View], View]:
     """Name what a view exports, for the confirmation page ("… to download {label}").
 
     Apply it below fresh_authentication_required (and any other decorator) so the name is

@@ -294,7 +294,7 @@ class ClientProgress:
         """The instrument the header leads with: the first with response and remission
         definitions (PHQ-9, then QIDS-SR16, then MADRS), else the first with scores."""
         defined = [item for item in self.instruments if item.defined]
-        return (defined or list(self.instruments) or [None])[0]
+        return next(iter(defined or self.instruments), None)
 
     @property
     def adherence_text(self) -> str:

@@ -15,8 +15,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from kapcare.accounts.models import User
 from kapcare.accounts.reauth import describe_export, fresh_authentication_required
 from kapcare.clients.access import access_client, open_chart
+from kapcare.clients.models import Client
 from kapcare.core import audit
 from kapcare.core.time import now
 from kapcare.core.views import staff_user
@@ -42,13 +44,19 @@ def progress_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
 
 
 @require_GET
-@fresh_authentication_required
 @describe_export("the treatment summary for the referring provider (PDF)")
 def summary_pdf_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    # Who may see the client is answered first, so that anyone outside the care team gets the
+    # same "not found" as for a client that does not exist, before any password is asked.
     user = staff_user(request)
     client = access_client(user, client_id)
     if not user.is_clinician:
         raise Http404("Not found.")
+    return _summary_pdf(request, user=user, client=client)
+
+
+@fresh_authentication_required
+def _summary_pdf(request: HttpRequest, *, user: User, client: Client) -> HttpResponse:
     progress = client_progress(client, now=now())
     response = summary_response(progress)
     audit.record_read(

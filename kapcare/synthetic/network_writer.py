@@ -83,13 +83,44 @@ def _json(value: Any) -> str | None:
     return json.dumps(value)
 
 
+def _uuid(value: uuid.UUID | str | None) -> uuid.UUID | None:
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    return uuid.UUID(value)
+
+
+# PostgreSQL's binary COPY needs each column's type: Django's column types, as psycopg names them.
+PG_TYPES = {
+    "bigint": "int8",
+    "integer": "int4",
+    "smallint": "int2",
+    "boolean": "bool",
+    "timestamp with time zone": "timestamptz",
+    "date": "date",
+    "uuid": "uuid",
+    "jsonb": "jsonb",
+    "text": "text",
+    "double precision": "float8",
+    "inet": "inet",
+}
+
+
+def _pg_type(field: models.Field[Any, Any]) -> str:
+    db_type = (field.db_type(connection) or "").split("(")[0].strip()
+    if db_type == "varchar":
+        return "varchar"
+    if db_type == "numeric":
+        return "numeric"
+    return PG_TYPES[db_type]
+
+
 def _converter(field: models.Field[Any, Any], vendor: str) -> Converter | None:
     """How a value of `field` is passed to the database driver (None: as it is)."""
     kind = field.get_internal_type()
+    if vendor == "postgresql":
+        return _uuid if kind == "UUIDField" else None
     if kind == "JSONField":
         return _json
-    if vendor == "postgresql":
-        return None
     if kind == "DateTimeField":
         return _sqlite_datetime
     if kind == "DateField":
@@ -139,6 +170,7 @@ class Table:
             self.columns.append("public_id")
         vendor = connection.vendor
         fields = [by_column[name] for name in self.columns]
+        self.pg_types = [_pg_type(field) for field in fields] if vendor == "postgresql" else []
         self.converters = [
             (index, convert)
             for index, field in enumerate(fields)
@@ -156,6 +188,16 @@ class Table:
         self.next_id += 1
         self.rows.append((row_id, *values))
         return row_id
+
+    def reserve(self) -> int:
+        """An id for a row added later with `add_reserved` (its values are known only once its
+        children are made)."""
+        row_id = self.next_id
+        self.next_id += 1
+        return row_id
+
+    def add_reserved(self, row_id: int, *values: Any) -> None:
+        self.rows.append((row_id, *values))
 
     @property
     def added(self) -> int:
@@ -196,7 +238,8 @@ def write(table: Table, ids: PublicIds) -> int:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            with raw.copy(f"COPY {db_table} ({names}) FROM STDIN") as copy:
+            with raw.copy(f"COPY {db_table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(table.pg_types)
                 for row in rows:
                     copy.write_row(row)
         else:

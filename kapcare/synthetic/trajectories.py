@@ -27,7 +27,8 @@ class Form:
     result: rules.Score
 
 
-def _level(shape: str, baseline: float, weeks: float) -> float:
+def level(shape: str, baseline: float, weeks: float) -> float:
+    """The PHQ-9 level `weeks` into a course of this shape from `baseline` (before noise)."""
     if shape == "responder":
         return 4 + (baseline - 4) * math.exp(-weeks / 3)
     if shape == "partial":
@@ -47,6 +48,29 @@ def _answers(total: int, items: list[str], rng: random.Random, maximum: int = 3)
     return answers
 
 
+PHQ9_ITEMS = [f"q{n}" for n in range(1, 9)]  # item 9 is set on its own
+GAD7_ITEMS = [f"q{n}" for n in range(1, 8)]
+
+
+def phq9_answers(total: int, rng: random.Random) -> dict[str, int | None]:
+    """PHQ-9 answers scoring `total`. Item 9 is occasionally positive while symptoms are severe
+    (total 18 or more); it carries one point."""
+    item9 = 1 if total >= 18 and rng.random() < 0.25 else 0
+    item9 = max(item9, total - 24)  # items 1-8 hold at most 24 points
+    phq9 = _answers(total - item9, PHQ9_ITEMS, rng)
+    phq9["q9"] = item9
+    return {**phq9, "difficulty": min(3, total // 7)}
+
+
+def gad7_total(phq9_total: int, rng: random.Random) -> int:
+    """A GAD-7 total that goes with a PHQ-9 total (anxiety tracks depression, loosely)."""
+    return max(0, min(21, round(phq9_total * 0.7 + rng.gauss(0, 2))))
+
+
+def gad7_answers(total: int, rng: random.Random) -> dict[str, int | None]:
+    return dict(_answers(total, GAD7_ITEMS, rng))
+
+
 def course_forms(*, start: dt.datetime, end: dt.datetime, rng: random.Random) -> Iterator[Form]:
     """PHQ-9 and GAD-7 forms from `start` (screening) to `end`, about every two weeks."""
     shape = rng.choices(list(SHAPES), weights=list(SHAPES.values()))[0]
@@ -55,19 +79,11 @@ def course_forms(*, start: dt.datetime, end: dt.datetime, rng: random.Random) ->
     first = True
     while when <= end:
         weeks = (when - start).days / 7
-        phq9_total = max(0, min(27, round(_level(shape, baseline, weeks) + rng.gauss(0, 1.5))))
-        # Item 9 is occasionally positive while symptoms are severe; it carries one point.
-        item9 = 1 if phq9_total >= 18 and rng.random() < 0.25 else 0
-        item9 = max(item9, phq9_total - 24)  # items 1-8 hold at most 24 points
-        phq9 = _answers(phq9_total - item9, [f"q{n}" for n in range(1, 9)], rng)
-        phq9["q9"] = item9
-        phq9_answers: dict[str, int | None] = {**phq9, "difficulty": min(3, phq9_total // 7)}
-        yield Form("phq9", when, phq9_answers, rules.score("phq9", phq9_answers))
+        phq9_total = max(0, min(27, round(level(shape, baseline, weeks) + rng.gauss(0, 1.5))))
+        phq9 = phq9_answers(phq9_total, rng)
+        yield Form("phq9", when, phq9, rules.score("phq9", phq9))
         if first or rng.random() < 0.5:
-            gad7_total = max(0, min(21, round(phq9_total * 0.7 + rng.gauss(0, 2))))
-            gad7: dict[str, int | None] = dict(
-                _answers(gad7_total, [f"q{n}" for n in range(1, 8)], rng)
-            )
+            gad7 = gad7_answers(gad7_total(phq9_total, rng), rng)
             yield Form("gad7", when, gad7, rules.score("gad7", gad7))
         first = False
         when += dt.timedelta(days=rng.randint(11, 17), hours=rng.randint(-3, 3))

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import Client as HttpClient
 from django.test import RequestFactory
 from django.urls import path
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from kapcare import urls as project_urls
 from kapcare.accounts import reauth

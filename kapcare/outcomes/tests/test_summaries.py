@@ -159,14 +159,19 @@ def build(practice: Practice) -> Built:
         seriousness="not_serious",
         related="related",
     )
-    # One missed and one cancelled preparation besides the five held ones (make_ready).
-    for state in (State.NO_SHOW, State.CANCELLED):
+    # One missed and one cancelled preparation besides the five held ones (make_ready), and a
+    # cancelled dosing session three days ago (no dose, anchors no measure).
+    for kind, state in (
+        ("preparation", State.NO_SHOW),
+        ("preparation", State.CANCELLED),
+        ("dosing", State.CANCELLED),
+    ):
         Appointment.objects.create(
             client=practice.client,
             course=course,
-            kind="preparation",
-            starts_at=now() - 2 * dt.timedelta(days=1),
-            ends_at=now() - 2 * dt.timedelta(days=1) + HOUR,
+            kind=kind,
+            starts_at=now() - 3 * dt.timedelta(days=1),
+            ends_at=now() - 3 * dt.timedelta(days=1) + HOUR,
             clinician=practice.therapist,
             state=state,
         )
@@ -285,6 +290,47 @@ class TestSummary:
         )
         refresh_courses([built.course.id], now=now())
         assert summary_of(built.course).trauma_focused is True
+
+    def test_only_dosed_sessions_and_bp_stop_flags_count(self, practice: Practice) -> None:
+        session = dosed(practice, "iv_racemic", minutes_ago=30)
+        course = session.course
+        # A second dosing appointment whose session is open but has no dose yet.
+        undosed = Appointment.objects.create(
+            client=practice.client,
+            course=course,
+            kind="dosing",
+            starts_at=now() - HOUR,
+            ends_at=now() + HOUR,
+            clinician=practice.nurse,
+            second_clinician=practice.therapist,
+        )
+        dosing_services.session_open(actor=practice.nurse, appointment=undosed)
+        vitals(practice, session, 20, "150/90", spo2=88)  # a stop rule, but not blood pressure
+        assert SafetyFlag.objects.get().rule == "spo2"
+        refresh_courses([course.id], now=now())
+        summary = summary_of(course)
+        assert (summary.dosing_sessions, summary.bp_excursion_sessions) == (1, 0)
+        vitals(practice, session, 10, "186/104")
+        vitals(practice, session, 5, "192/108")  # the same session: still one
+        refresh_courses([course.id], now=now())
+        assert summary_of(course).bp_excursion_sessions == 1
+
+    def test_a_corrected_score_counts_as_its_correction(self, practice: Practice) -> None:
+        course = course_for(practice)
+        record(practice, 20)
+        wrong = record(practice, 12)
+        administration_record(
+            actor=practice.therapist,
+            client=practice.client,
+            instrument="phq9",
+            answers=answers("phq9", 8),
+            completed_at=wrong.completed_at,
+            replaces=wrong,
+            correction_reason="Item 3 misread",
+        )
+        refresh_courses([course.id], now=now())
+        phq9 = outcomes_of(course)["phq9"]
+        assert (phq9.scores, phq9.latest, phq9.responded) == (2, 8, True)
 
     def test_the_therapist_is_the_care_team_one_at_the_course_start(
         self, practice: Practice

@@ -1,0 +1,19 @@
+"""`/healthz`: answers "ok" when the web process is up, for load balancers and uptime checks.
+
+It reads nothing (no database, no session, no signed-in user), so it says the server answers,
+not that the database does; `kapcare bench load` uses it as the ceiling a page can reach.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+
+@login_not_required
+@require_GET
+def healthz_view(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse("ok", content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
