@@ -1,7 +1,8 @@
 """`/healthz`: answers "ok" when the web process is up, for load balancers and uptime checks.
 
-It reads nothing (no database, no session, no signed-in user), so it says the server answers,
-not that the database does; `kapcare bench load` uses it as the ceiling a page can reach.
+The view reads nothing, so a request without a session cookie (as uptime checks and load
+balancers send) touches no database: it says the server answers, not that the database does.
+`kapcare bench load` uses it as the ceiling a page can reach.
 """
 
 from __future__ import annotations

@@ -57,7 +57,7 @@ class CourseSummary(models.Model):
     dosing_sessions = models.PositiveIntegerField(default=0)  # sessions with a dose given
     integration_doses = models.PositiveIntegerField(default=0)  # doses whose window has closed
     integration_met = models.PositiveIntegerField(default=0)  # ... with a held session inside
-    measures_expected = models.PositiveIntegerField(default=0)  # scheduled items, window closed
+    measures_expected = models.PositiveIntegerField(default=0)  # items done or whose window closed
     measures_done = models.PositiveIntegerField(default=0)
     appointments_attended = models.PositiveIntegerField(default=0)
     appointments_no_show = models.PositiveIntegerField(default=0)

@@ -3,8 +3,9 @@ dashboard against its one-statement floor, and the chart at both ends of a clien
 
 Every function prints figures through `write` (one line at a time) and asserts nothing about
 speed. Times are server time in milliseconds: a page is requested once to warm caches and the
-connection, then `repeat` times, and min / median / max are printed with the number of SQL
-queries of one request. The load test with real HTTP is `kapcare.synthetic.load`.
+connection, once more to count its SQL queries, then `repeat` times without query capture
+(which costs time of its own); min / median / max are printed with the query count. The load
+test with real HTTP is `kapcare.synthetic.load`.
 """
 
 from __future__ import annotations
@@ -68,16 +69,18 @@ class Timing:
 
 
 def measure[T](label: str, user: str, call: Callable[[], T], repeat: int) -> tuple[Timing, T]:
-    """Call once to warm up, then `repeat` times; the last call's result and its query count."""
-    result = call()
+    """Call once to warm up, once more to count its queries, then `repeat` timed calls;
+    returns the timing and the last call's result. The timed calls run without query capture,
+    which on SQLite costs an extra statement per query."""
+    call()
+    with CaptureQueriesContext(connection) as captured:
+        result = call()
+    queries = len(captured)  # now: the next request empties the connection's query log
     times = []
-    queries = 0
     for _ in range(repeat):
-        with CaptureQueriesContext(connection) as captured:
-            started = time.perf_counter()
-            result = call()
-            times.append((time.perf_counter() - started) * 1000)
-        queries = len(captured)
+        started = time.perf_counter()
+        result = call()
+        times.append((time.perf_counter() - started) * 1000)
     return Timing(label, user, tuple(times), queries), result
 
 

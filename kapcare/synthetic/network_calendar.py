@@ -121,9 +121,7 @@ class Calendar:
                     continue
                 room = None
                 if rooms:
-                    room = next(
-                        (r for r in rooms if not busy.get((-r, ordinal), 0) & block), None
-                    )
+                    room = next((r for r in rooms if not busy.get((-r, ordinal), 0) & block), None)
                     if room is None:
                         continue
                 self._take(people, room, ordinal, block)

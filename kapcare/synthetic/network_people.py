@@ -55,9 +55,7 @@ class Pools:
         self.family = [fake.last_name() for _ in range(POOL)]
         self.full = [fake.name() for _ in range(POOL)]
         self.streets = [fake.street_address() for _ in range(POOL)]
-        self.places = [
-            f"{fake.city()}, {fake.state_abbr()} {fake.zipcode()}" for _ in range(POOL)
-        ]
+        self.places = [f"{fake.city()}, {fake.state_abbr()} {fake.zipcode()}" for _ in range(POOL)]
         self.cities = list(dict.fromkeys(fake.city() for _ in range(POOL)))
 
 

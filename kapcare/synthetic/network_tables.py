@@ -106,9 +106,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.consent = Table(
-            Consent, ("client_id", "route", "signed_on", "form_version", *TRACKED)
-        )
+        self.consent = Table(Consent, ("client_id", "route", "signed_on", "form_version", *TRACKED))
         self.rems_enrollment = Table(
             RemsEnrollment, ("client_id", "enrolled_on", "reference", *TRACKED)
         )
@@ -186,7 +184,9 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.scale = Table(ScaleRow, ("session_id", "taken_at", "scale", "score", "version", *TRACKED))
+        self.scale = Table(
+            ScaleRow, ("session_id", "taken_at", "scale", "score", "version", *TRACKED)
+        )
         self.side_effect = Table(
             SideEffectRow, ("session_id", "taken_at", "effect", "severity", "note", *TRACKED)
         )
@@ -269,9 +269,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.lot = Table(
-            Lot, ("drug", "product", "form", "lot_number", "expires_on", *TRACKED)
-        )
+        self.lot = Table(Lot, ("drug", "product", "form", "lot_number", "expires_on", *TRACKED))
         self.movement = Table(
             Movement,
             (

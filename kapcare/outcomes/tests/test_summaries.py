@@ -19,7 +19,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.timezone import make_aware
 
-from kapcare.clients.models import CareTeamRole, Client
+from kapcare.clients.models import CareTeamMember, CareTeamRole, Client
 from kapcare.core.time import now, practice_today, practice_zone
 from kapcare.courses import services as course_services
 from kapcare.courses.models import Appointment, Course, State
@@ -224,7 +224,8 @@ class TestSummary:
         # Due by `later`: PHQ-9 and GAD-7 at the start (done), PHQ-9 before the dose (done),
         # PHQ-9 24-48 h after the dose (overdue). The 72-96 h window is open: not counted.
         assert (summary.measures_expected, summary.measures_done) == (4, 3)
-        # Held: 5 preparations, the dosing session, the integration. Missed: 1 preparation.
+        # Held: 5 preparations, the dosing session, the integration. Missed: 1 preparation
+        # (the cancelled preparation and dosing session count neither way).
         assert (summary.appointments_attended, summary.appointments_no_show) == (7, 1)
         assert summary.bp_excursion_sessions == 1
         assert (summary.rems_forms_due, summary.rems_forms_on_time) == (0, 0)
@@ -348,6 +349,13 @@ class TestSummary:
         assert summary_of(course).therapist_id == earlier.staff_id
         assert summary_of(course).prescriber_id == practice.prescriber.pk
         assert summary_of(course).location_id is None  # no dose, no stock movement
+        # With both in place at the start, the primary therapist comes first, though the other
+        # joined earlier.
+        CareTeamMember.objects.filter(
+            client=practice.client, role=CareTeamRole.PRIMARY_THERAPIST
+        ).update(started_at=local(2))
+        refresh_courses([course.id], now=now())
+        assert summary_of(course).therapist_id == practice.therapist.pk
 
     def test_a_course_without_records(self, practice: Practice) -> None:
         course = course_for(practice)
@@ -396,9 +404,9 @@ class TestOnCommit:
     def test_a_score_recorded_through_the_service_updates_the_outcome(
         self, practice: Practice, django_capture_on_commit_callbacks: Callable[..., Any]
     ) -> None:
-        course = course_for(practice)
-        record(practice, 20)
-        refresh_courses([course.id], now=now())
+        with django_capture_on_commit_callbacks(execute=True):  # committed: marks consumed
+            course = course_for(practice)
+            record(practice, 20)
         assert outcomes_of(course)["phq9"].scores == 1
         with django_capture_on_commit_callbacks(execute=True):
             record(practice, 4)

@@ -248,6 +248,9 @@ def test_bench_dashboard_runs_and_finds_the_same_figures(demo: None) -> None:
     assert "-- all time:" in output
     assert output.count("figures: dashboard() and the floor agree") == output.count("-- ")
     assert "MISMATCH" not in output
+    floors = [line for line in output.splitlines() if line.startswith("floor: one SQL")]
+    assert floors
+    assert all(line.split()[-1] == "1" for line in floors)  # one query, whatever the case
 
 
 def test_bench_dashboard_fails_loudly_on_a_mismatch(
