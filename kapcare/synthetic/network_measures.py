@@ -28,6 +28,7 @@ from kapcare.safety.models import FlagKind, RiskLevel
 from kapcare.safety.rules import SEVERITY_FOR_FLAG, severity_for
 from kapcare.synthetic import trajectories
 from kapcare.synthetic.network_tables import NetworkTables
+from kapcare.synthetic.network_writer import JsonText, json_text
 
 # Distinct answer sets kept per instrument and total: enough that forms look varied.
 POOL_SIZE = 24
@@ -54,11 +55,17 @@ SAFETY_PLANS = (
 
 @dataclass(frozen=True)
 class Form:
+    """A scored form, with its JSON columns written out once (forms are reused from pools)."""
+
     instrument: str
     answers: dict[str, int | None]
     score: rules.Score
     flag_severity: str | None
     flag_reason: str
+    answers_json: JsonText
+    missing_json: JsonText
+    flags_json: JsonText
+    details_json: JsonText
 
 
 class FormPool:
@@ -75,7 +82,17 @@ class FormPool:
         severity = severity_for(list(score.flags))
         findings = [FLAG_LABELS.get(f, f) for f in score.flags if f in SEVERITY_FOR_FLAG]
         reason = f"{definition.name}: {', '.join(findings)}"[:300] if severity else ""
-        return Form(instrument, cleaned, score, severity, reason)
+        return Form(
+            instrument,
+            cleaned,
+            score,
+            severity,
+            reason,
+            json_text(cleaned),
+            json_text(list(score.missing)),
+            json_text(list(score.flags)),
+            json_text(dict(score.details)),
+        )
 
     def _draw(self, key: tuple[str, int, int], make: Any) -> Form:
         pool = self.pools.setdefault(key, [])
@@ -83,7 +100,7 @@ class FormPool:
             form = make()
             pool.append(form)
             return form
-        return pool[self.rng.randrange(POOL_SIZE)]
+        return pool[int(self.rng.random() * POOL_SIZE)]
 
     def phq9(self, total: int) -> Form:
         return self._draw(
@@ -168,14 +185,14 @@ class Measures:
             form.instrument,
             source,
             at,
-            form.answers,
+            form.answers_json,
             score.total,
             score.band or "",
             score.complete,
             score.prorated,
-            list(score.missing),
-            list(score.flags),
-            dict(score.details),
+            form.missing_json,
+            form.flags_json,
+            form.details_json,
             score.scoring_version,
             entered_by,
             at,

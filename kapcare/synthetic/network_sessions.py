@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import random
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from kapcare.clients.models import SexAtBirth
 from kapcare.dosing import rules
@@ -60,13 +62,24 @@ from kapcare.dosing.services import _check_json
 from kapcare.medications.interactions import BY_CODE as INTERACTION_CODES
 from kapcare.safety.models import FlagKind
 from kapcare.safety.models import Severity as FlagSeverity
+from kapcare.synthetic.network_draw import Weighted, between, one
 from kapcare.synthetic.network_tables import NetworkTables
+from kapcare.synthetic.network_writer import JsonText
 
 MINUTE = dt.timedelta(minutes=1)
 CADSS_VERSION = "cadss23"  # the version most ketamine trials use (clinical-facts §5.2)
 # Minutes after the dose of the readings of a non-IV session, besides the one before discharge
 # (the peak, `check_minutes`, is added from the parameters).
 READ_AT = (15, 30, 60, 80, 100)
+FOOD_MINUTES = (180, 240, 300, 360, 480, 600, 720)
+LIQUID_MINUTES = (45, 60, 90, 120, 180)
+IM_CONCENTRATION = Decimal(100)  # mg/mL, drawn straight from the vial
+# The rise of systolic, diastolic and heart rate at the peak: (lowest, highest) by route.
+RISES = {
+    rules.SUBLINGUAL: ((4, 2, 2), (18, 9, 8)),
+    rules.INTRANASAL: ((8, 4, 2), (24, 11, 8)),
+    rules.INTRAMUSCULAR: ((8, 4, 3), (22, 11, 10)),
+}
 
 SIDE_EFFECTS: dict[str, tuple[tuple[str, int, tuple[str, ...]], ...]] = {
     # route -> (effect, weight, notes)
@@ -100,7 +113,11 @@ SIDE_EFFECT_CHANCE = {
     rules.INTRAVENOUS: 0.35,
     rules.INTRANASAL: 0.45,
 }
-SEVERITIES = ((Severity.MILD, 75), (Severity.MODERATE, 22), (Severity.SEVERE, 3))
+SEVERITIES = Weighted(((Severity.MILD, 75), (Severity.MODERATE, 22), (Severity.SEVERE, 3)))
+# MOAA/S at the peak by route (5 is alert).
+SEDATION_SL = Weighted(((5, 60), (4, 35), (3, 5)))
+SEDATION_ESKETAMINE = Weighted(((5, 35), (4, 50), (3, 15)))
+SEDATION_INJECTED = Weighted(((5, 15), (4, 60), (3, 25)))
 
 MUSIC = (
     "Eyeshade and headphones; the client's instrumental playlist.",
@@ -200,8 +217,7 @@ BP_EVENT_OUTCOME = "Falling from the recheck; back to the pre-dose level before 
 PAPER = "Session monitored and discharged in the clinic."
 
 
-@dataclass(frozen=True)
-class Vitals:
+class Vitals(NamedTuple):
     systolic: int
     diastolic: int
     heart_rate: int
@@ -209,12 +225,19 @@ class Vitals:
     respiratory_rate: int | None = 14
 
 
+class Row(NamedTuple):
+    """A vitals reading as charted: when, what, by whom."""
+
+    at: dt.datetime
+    vitals: Vitals
+    by: int
+
+
 @dataclass
 class Visit:
     """What a dosing session needs to know about its client, course and appointment."""
 
     client: int
-    client_public: str
     legal_name: str
     born: dt.date
     sex: str
@@ -265,17 +288,14 @@ def _age(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - (0 if (day.month, day.day) >= (born.month, born.day) else 1)
 
 
-def _pick(rng: random.Random, options: Sequence[tuple[Any, int]]) -> Any:
-    return rng.choices([o for o, _ in options], weights=[w for _, w in options])[0]
-
-
 # ---------------------------------------------------------------------------------------------
 # Judged checks, kept by what they depend on
 
 
 class PreChecks:
     """The pre-dose check as `rules.pre_dose_checks` judges it, assembled from checks judged once
-    per distinct value of the inputs each depends on (the order as the rules give it)."""
+    per distinct value of the inputs each depends on (in the order the rules give them), as the
+    JSON text the session stores."""
 
     def __init__(self, params: rules.DosingParameters) -> None:
         self.params = params
@@ -300,77 +320,104 @@ class PreChecks:
             escort_confirmed=True,
             intention_recorded=True,
         )
-        self._parts: dict[tuple[Any, ...], dict[str, tuple[rules.Check, dict[str, Any]]]] = {}
+        self._parts: dict[tuple[Any, ...], dict[str, tuple[rules.Check, str]]] = {}
         self._orders: dict[tuple[Any, ...], list[str]] = {}
+        self._judged: dict[tuple[int, ...], tuple[str, bool]] = {}
 
-    def _part(self, key: tuple[Any, ...], **changes: Any) -> dict[str, tuple[rules.Check, Any]]:
+    def _part(self, key: tuple[Any, ...], **changes: Any) -> dict[str, tuple[rules.Check, str]]:
         found = self._parts.get(key)
         if found is None:
-            inputs = dataclasses.replace(self.reference, **changes)
+            inputs = dataclasses.replace(self.reference, route=key[1], **changes)
             found = {
-                c.code: (c, _check_json(c)) for c in rules.pre_dose_checks(inputs, self.params)
+                c.code: (c, json.dumps(_check_json(c)))
+                for c in rules.pre_dose_checks(inputs, self.params)
             }
             self._parts[key] = found
         return found
 
-    def judge(self, inputs: rules.PreDoseInputs) -> tuple[list[dict[str, Any]], bool]:
-        """The checks as stored (JSON) and whether the dose may go ahead."""
-        route = inputs.route
+    def judge(
+        self,
+        *,
+        route: str,
+        age: int,
+        weight: Decimal | None,
+        food: int,
+        liquid: int,
+        systolic: int,
+        diastolic: int,
+        heart_rate: int,
+        spo2: int,
+        medicines: tuple[str, ...],
+        pregnancy: str,
+        item9: bool | None,
+        reviewed: bool,
+    ) -> tuple[str, bool]:
+        """The checks as JSON text, and whether the dose may go ahead."""
         older = self.params.bp_hold[rules.family(route)].older_than
-        age = inputs.age if inputs.age > older else self.reference.age
-        meds = inputs.medicines_today
+        bp_age = age if age > older else self.reference.age
+        part = self._part
         parts = {
-            "base": self._part(("base", route), route=route),
-            "weight": self._part(
-                ("weight", route, inputs.weight_kg_today),
-                route=route,
-                weight_kg_today=inputs.weight_kg_today,
+            "base": part(("base", route)),
+            "weight": part(("weight", route, weight), weight_kg_today=weight),
+            "fasting": part(
+                ("fasting", route, food, liquid),
+                minutes_since_food=food,
+                minutes_since_liquid=liquid,
             ),
-            "fasting": self._part(
-                ("fasting", route, inputs.minutes_since_food, inputs.minutes_since_liquid),
-                route=route,
-                minutes_since_food=inputs.minutes_since_food,
-                minutes_since_liquid=inputs.minutes_since_liquid,
+            "bp": part(
+                ("bp", route, systolic, diastolic, bp_age),
+                systolic=systolic,
+                diastolic=diastolic,
+                age=bp_age,
             ),
-            "bp": self._part(
-                ("bp", route, inputs.systolic, inputs.diastolic, age),
-                route=route,
-                systolic=inputs.systolic,
-                diastolic=inputs.diastolic,
-                age=age,
-            ),
-            "hr": self._part(
-                ("hr", route, inputs.heart_rate), route=route, heart_rate=inputs.heart_rate
-            ),
-            "spo2": self._part(("spo2", route, inputs.spo2), route=route, spo2=inputs.spo2),
-            "meds": self._part(("meds", route, meds), route=route, medicines_today=meds),
-            "pregnancy": self._part(
-                ("pregnancy", route, inputs.pregnancy_test),
-                route=route,
-                pregnancy_test=inputs.pregnancy_test,
-            ),
-            "suicide": self._part(
-                ("suicide", route, inputs.phq9_item9_positive, inputs.suicide_reviewed_today),
-                route=route,
-                phq9_item9_positive=inputs.phq9_item9_positive,
-                suicide_reviewed_today=inputs.suicide_reviewed_today,
+            "hr": part(("hr", route, heart_rate), heart_rate=heart_rate),
+            "spo2": part(("spo2", route, spo2), spo2=spo2),
+            "meds": part(("meds", route, medicines), medicines_today=medicines),
+            "pregnancy": part(("pregnancy", route, pregnancy), pregnancy_test=pregnancy),
+            "suicide": part(
+                ("suicide", route, item9, reviewed),
+                phq9_item9_positive=item9,
+                suicide_reviewed_today=reviewed,
             ),
         }
-        order_key = (route, meds)
+        order_key = (route, medicines)
         order = self._orders.get(order_key)
         if order is None:
-            reference = dataclasses.replace(self.reference, route=route, medicines_today=meds)
+            reference = dataclasses.replace(self.reference, route=route, medicines_today=medicines)
             order = [c.code for c in rules.pre_dose_checks(reference, self.params)]
             self._orders[order_key] = order
-        try:
-            checks = [parts[_group(code)][code] for code in order]
-        except KeyError:
+        if any(_group(code) not in parts for code in order):
             # A check these parts do not know: judge this session as a whole.
+            inputs = dataclasses.replace(
+                self.reference,
+                route=route,
+                age=age,
+                weight_kg_today=weight,
+                minutes_since_food=food,
+                minutes_since_liquid=liquid,
+                systolic=systolic,
+                diastolic=diastolic,
+                heart_rate=heart_rate,
+                spo2=spo2,
+                medicines_today=medicines,
+                pregnancy_test=pregnancy,
+                phq9_item9_positive=item9,
+                suicide_reviewed_today=reviewed,
+            )
             judged = rules.pre_dose_checks(inputs, self.params)
-            return [_check_json(c) for c in judged], rules.may_dose(judged)
-        return [json for _, json in checks], rules.may_dose([check for check, _ in checks])
+            text = json.dumps([_check_json(c) for c in judged])
+            return text, rules.may_dose(judged)
+        key = (*tuple(id(parts[name]) for name in PART_NAMES), id(order))
+        found = self._judged.get(key)
+        if found is None:
+            checks = [parts[_group(code)][code] for code in order]
+            text = "[" + ", ".join(text for _, text in checks) + "]"
+            found = (text, rules.may_dose([check for check, _ in checks]))
+            self._judged[key] = found
+        return found
 
 
+PART_NAMES = ("base", "weight", "fasting", "bp", "hr", "spo2", "meds", "pregnancy", "suicide")
 # Which of the inputs each pre-dose check depends on (the part that varies them).
 CHECK_GROUPS = {
     "identity": "base",
@@ -397,61 +444,41 @@ def _group(code: str) -> str:
 
 
 class Discharges:
-    """The discharge as `rules.discharge_checks` judges it, kept by what it depends on here: the
-    route, the pre-dose and last blood pressure (back at the pre-dose level), the hold limits
-    for the client's age and the last sedation and dissociation scores. Every discharge is at
-    the end of the observation minimum with the escort present and the counselling given."""
+    """The discharge as `rules.discharge_checks` judges it (as JSON text), kept by what it
+    depends on here: the route, the pre-dose and last blood pressure (back at the pre-dose
+    level), the hold limits for the client's age, the last sedation and dissociation scores and
+    the time observed. Every discharge is at the end of the observation minimum with the escort
+    present and the counselling given, and no reading raising a stop alert at the end."""
 
     def __init__(self, params: rules.DosingParameters, versions: dict[str, int]) -> None:
         self.params = params
-        self.versions = versions
-        self._judged: dict[tuple[Any, ...], dict[str, Any]] = {}
+        self.versions = json.dumps(versions)
+        self._judged: dict[tuple[Any, ...], JsonText] = {}
 
-    def judge(self, inputs: rules.DischargeInputs) -> dict[str, Any]:
-        baseline = inputs.baseline
-        last = inputs.readings[-1]
-        limits = self.params.bp_hold[rules.family(inputs.route)].limits(inputs.age)
-        key = (
-            inputs.route,
-            limits,
-            baseline.systolic if baseline else None,
-            baseline.diastolic if baseline else None,
-            last.systolic,
-            last.diastolic,
-            inputs.latest_moaas,
-            inputs.latest_cadss,
-            int((inputs.now - inputs.dose_completed_at).total_seconds() // 60),
-        )
+    def judge(self, key: tuple[Any, ...], inputs: Callable[[], rules.DischargeInputs]) -> JsonText:
         found = self._judged.get(key)
         if found is None:
-            checks = rules.discharge_checks(inputs, self.params)
+            judged = inputs()
+            checks = rules.discharge_checks(judged, self.params)
             if not rules.may_discharge(checks):
                 failed = [f"{c.code}: {c.reason}" for c in checks if not c.passed]
                 raise RuntimeError(f"a generated session is not ready for discharge: {failed}")
-            found = {
-                "answers": {
-                    "escort_present": inputs.escort_present,
-                    "no_driving_counselled": inputs.no_driving_counselled,
-                    "dissociation_resolved": inputs.clinician_dissociation_resolved,
-                },
-                "checks": [_check_json(check) for check in checks],
-                "parameter_versions": self.versions,
+            answers = {
+                "escort_present": judged.escort_present,
+                "no_driving_counselled": judged.no_driving_counselled,
+                "dissociation_resolved": judged.clinician_dissociation_resolved,
             }
+            found = JsonText(
+                f'{{"answers": {json.dumps(answers)}, '
+                f'"checks": {json.dumps([_check_json(c) for c in checks])}, '
+                f'"parameter_versions": {self.versions}}}'
+            )
             self._judged[key] = found
         return found
 
 
 # ---------------------------------------------------------------------------------------------
 # Charting one session
-
-
-@dataclass
-class Row:
-    """A vitals reading as charted."""
-
-    at: dt.datetime
-    vitals: Vitals
-    by: int
 
 
 @dataclass
@@ -464,15 +491,32 @@ class Charting:
     zone: dt.tzinfo
     today: dt.date
     certification: dict[str, Any] | None  # the practice's REMS site certification, for the form
-    next_public_id: Callable[[], str]
+    next_public_id: Callable[[], uuid.UUID]
     stats: SessionStats = field(default_factory=SessionStats)
     pre_checks: PreChecks = field(init=False)
     discharges: Discharges = field(init=False)
     _dues: dict[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
+    _systolic_cap: int = field(init=False)
+    _diastolic_cap: int = field(init=False)
+    _hr_cap: int = field(init=False)
+    _spo2_floor: int = field(init=False)
+    _rr_floor: int = field(init=False)
+    _prompts: tuple[str, ...] = field(init=False)
+    _peaks: dict[tuple[int, ...], int] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.pre_checks = PreChecks(self.params)
-        self.discharges = Discharges(self.params, self.versions)
+        params = self.params
+        self.pre_checks = PreChecks(params)
+        self.discharges = Discharges(params, self.versions)
+        # Readings stay inside the levels that raise a stop alert (rule parameters), except in
+        # the sessions drawn to have a blood pressure excursion.
+        self._systolic_cap = params.bp_stop[0] - 2
+        self._diastolic_cap = params.bp_stop[1] - 1
+        self._hr_cap = params.hr_above - 2
+        self._spo2_floor = params.spo2_below + 1
+        self._rr_floor = params.rr_below + 2
+        self._prompts = _prompt_medicines(params)
+        self._peaks: dict[tuple[int, ...], int] = {}
 
     # -- the dose -------------------------------------------------------------------------------
 
@@ -523,6 +567,7 @@ class Charting:
                 due = sorted({*READ_AT, peak, last} - {0})
             found = tuple(m for m in due if m <= last)
             self._dues[key] = found
+            self._peaks[found] = min(found, key=lambda m: abs(m - 40))
         return found
 
     # -- vitals ---------------------------------------------------------------------------------
@@ -530,25 +575,23 @@ class Charting:
     def _curve(self, base: Vitals, rise: tuple[int, int, int], minute: int) -> Vitals:
         """Up to the peak at 40 minutes, back by two hours (with a little noise), inside the
         levels that would raise an alert (stop levels from the parameters)."""
-        rng = self.rng
-        params = self.params
+        random = self.rng.random
         share = minute / 40 if minute <= 40 else max(0.0, 1 - (minute - 40) / 80)
-        stop_systolic, stop_diastolic = params.bp_stop
-        systolic = base.systolic + round(rise[0] * share) + rng.randint(-3, 3)
-        diastolic = base.diastolic + round(rise[1] * share) + rng.randint(-2, 2)
-        diastolic = min(diastolic, stop_diastolic - 1, systolic - 20)
+        systolic = base.systolic + round(rise[0] * share) + int(random() * 7) - 3
+        diastolic = base.diastolic + round(rise[1] * share) + int(random() * 5) - 2
         return Vitals(
-            min(systolic, stop_systolic - 2),
-            diastolic,
-            min(base.heart_rate + round(rise[2] * share) + rng.randint(-2, 2), params.hr_above - 2),
-            max(base.spo2 - (1 if 0.5 <= share < 1 else 0), params.spo2_below + 1),
-            max((base.respiratory_rate or 14) + rng.randint(-1, 1), params.rr_below + 2),
+            min(systolic, self._systolic_cap),
+            min(diastolic, self._diastolic_cap, systolic - 20),
+            min(base.heart_rate + round(rise[2] * share) + int(random() * 5) - 2, self._hr_cap),
+            max(base.spo2 - (1 if 0.5 <= share < 1 else 0), self._spo2_floor),
+            max((base.respiratory_rate or 14) + int(random() * 3) - 1, self._rr_floor),
         )
 
     def chart(self, visit: Visit) -> Charted:
         """Write the whole session of a held dosing appointment; returns its dose for the stock
         log."""
         rng = self.rng
+        random = rng.random
         params = self.params
         tables = self.tables
         route = visit.route
@@ -565,123 +608,105 @@ class Charting:
         if devices:
             lasting = params.device_interval_minutes * (devices - 1)
         completed = given + lasting * MINUTE
-        discharged = completed + params.observation_minutes[route] * MINUTE
+        observed = params.observation_minutes[route]
+        discharged = completed + observed * MINUTE
 
         # The pre-dose check, with the morning's readings.
         base = visit.baseline
-        hold_systolic, hold_diastolic = params.bp_hold[rules.family(route)].limits(age)
+        limits = params.bp_hold[rules.family(route)].limits(age)
         pre = Vitals(
-            min(base.systolic + rng.randint(-4, 4), hold_systolic),
-            min(base.diastolic + rng.randint(-3, 3), hold_diastolic),
-            min(base.heart_rate + rng.randint(-4, 4), params.hr_above),
+            min(base.systolic + between(rng, -4, 4), limits[0]),
+            min(base.diastolic + between(rng, -3, 3), limits[1]),
+            min(base.heart_rate + between(rng, -4, 4), params.hr_above),
             base.spo2,
             None,
         )
         fasting = params.fasting[route]
-        food = max(rng.choice((180, 240, 300, 360, 480, 600, 720)), fasting.food_minutes)
-        liquid = max(rng.choice((45, 60, 90, 120, 180)), fasting.liquid_minutes)
+        food = max(one(rng, FOOD_MINUTES), fasting.food_minutes)
+        liquid = max(one(rng, LIQUID_MINUTES), fasting.liquid_minutes)
         pregnancy = "not_applicable" if visit.sex == SexAtBirth.MALE or age >= 55 else "negative"
         meds: tuple[str, ...] = ()
-        prompts = _prompt_medicines(params)
-        if prompts and rng.random() < 0.15:
-            meds = (rng.choice(prompts),)
-        intention = rng.choice(INTENTIONS)
-        inputs = rules.PreDoseInputs(
+        if self._prompts and random() < 0.15:
+            meds = (one(rng, self._prompts),)
+        intention = one(rng, INTENTIONS)
+        checks, passed = self.pre_checks.judge(
             route=route,
             age=age,
-            identity_confirmed=True,
-            gates_open=True,
-            gates_reason="",
-            weight_kg_today=visit.weight,
-            minutes_since_food=food,
-            minutes_since_liquid=liquid,
+            weight=visit.weight,
+            food=food,
+            liquid=liquid,
             systolic=pre.systolic,
             diastolic=pre.diastolic,
             heart_rate=pre.heart_rate,
             spo2=pre.spo2,
-            medicines_today=meds,
-            pregnancy_test=pregnancy,
-            phq9_item9_positive=visit.item9_today,
-            cssrs_positive=None,
-            suicide_reviewed_today=visit.reviewed_today,
-            escort_confirmed=True,
-            intention_recorded=True,
+            medicines=meds,
+            pregnancy=pregnancy,
+            item9=visit.item9_today,
+            reviewed=visit.reviewed_today,
         )
-        checks, passed = self.pre_checks.judge(inputs)
         if not passed:
-            failed = [c["code"] for c in checks if not c["passed"]]
+            failed = [c["code"] for c in json.loads(checks) if not c["passed"]]
             raise RuntimeError(f"a generated pre-dose check did not pass: {failed}")
-        pre_check = {
-            "answers": {
-                "identity_confirmed": True,
-                "escort_confirmed": True,
-                "weight_kg": str(visit.weight) if visit.weight is not None else None,
-                "minutes_since_food": food,
-                "minutes_since_liquid": liquid,
-                "medicines_today": list(meds),
-                "pregnancy_test": pregnancy,
-                "systolic": pre.systolic,
-                "diastolic": pre.diastolic,
-                "heart_rate": pre.heart_rate,
-                "spo2": pre.spo2,
-            },
-            "checks": checks,
-            "parameter_versions": self.versions,
+        answers = {
+            "identity_confirmed": True,
+            "escort_confirmed": True,
+            "weight_kg": str(visit.weight) if visit.weight is not None else None,
+            "minutes_since_food": food,
+            "minutes_since_liquid": liquid,
+            "medicines_today": list(meds),
+            "pregnancy_test": pregnancy,
+            "systolic": pre.systolic,
+            "diastolic": pre.diastolic,
+            "heart_rate": pre.heart_rate,
+            "spo2": pre.spo2,
         }
+        pre_check = JsonText(
+            f'{{"answers": {json.dumps(answers)}, "checks": {checks}, '
+            f'"parameter_versions": {self.discharges.versions}}}'
+        )
 
         # Vitals: the pre-dose reading, then the flowsheet's times.
         rows = [Row(checked, pre, monitor)]
-        rise = {
-            rules.SUBLINGUAL: (rng.randint(4, 18), rng.randint(2, 9), rng.randint(2, 8)),
-            rules.INTRANASAL: (rng.randint(8, 24), rng.randint(4, 11), rng.randint(2, 8)),
-        }.get(route, (rng.randint(8, 22), rng.randint(4, 11), rng.randint(3, 10)))
+        low, high = RISES.get(route, RISES[rules.INTRAMUSCULAR])
+        rise = (
+            between(rng, low[0], high[0]),
+            between(rng, low[1], high[1]),
+            between(rng, low[2], high[2]),
+        )
         minutes = self._reading_minutes(route, given, lasting)
         last = minutes[-1]
-        excursion = rng.random() < 0.02
-        peak = min(minutes, key=lambda m: abs(m - 40))
-        pre_reading = Vitals(pre.systolic, pre.diastolic, pre.heart_rate, pre.spo2, 14)
+        excursion = random() < 0.02
+        peak = self._peaks[minutes]
+        resting = Vitals(pre.systolic, pre.diastolic, pre.heart_rate, pre.spo2, 14)
+        final = Vitals(pre.systolic, pre.diastolic, pre.heart_rate - 2, pre.spo2, 14)
         stop_reading: Row | None = None
         for minute in minutes:
             if minute == last:
-                at = given + (minute - 2) * MINUTE
-                reading = Vitals(pre.systolic, pre.diastolic, pre.heart_rate - 2, pre.spo2, 14)
-            else:
-                at = given + (minute + 1) * MINUTE
-                reading = self._curve(pre_reading, rise, minute)
+                rows.append(Row(given + (minute - 2) * MINUTE, final, monitor))
+                continue
+            at = given + (minute + 1) * MINUTE
+            reading = self._curve(resting, rise, minute)
             if excursion and minute == peak:
                 reading = self._excursion(reading)
                 stop_reading = Row(at, reading, monitor)
                 rows.append(stop_reading)
                 # The bedside recheck five minutes later, on its way down.
-                recheck = dataclasses.replace(
-                    reading,
-                    systolic=params.bp_stop[0] - rng.randint(2, 12),
-                    diastolic=min(reading.diastolic, params.bp_stop[1]) - rng.randint(1, 6),
+                recheck = reading._replace(
+                    systolic=params.bp_stop[0] - between(rng, 2, 12),
+                    diastolic=min(reading.diastolic, params.bp_stop[1]) - between(rng, 1, 6),
                 )
                 rows.append(Row(at + 5 * MINUTE, recheck, monitor))
                 continue
             rows.append(Row(at, reading, monitor))
-        for row in rows:
-            v = row.vitals
-            tables.vitals.add(
-                session,
-                row.at,
-                v.systolic,
-                v.diastolic,
-                v.heart_rate,
-                v.spo2,
-                v.respiratory_rate,
-                row.at,
-                row.at,
-                row.by,
-                row.by,
-            )
+        add = tables.vitals.add
+        for at, v, by in rows:
+            add(session, at, v[0], v[1], v[2], v[3], v[4], at, at, by, by)
 
         # Sedation and dissociation at the peak and before discharge.
         peak_at = given + (params.check_minutes.get(route, 40) + 2) * MINUTE
         final_at = given + (last - 5) * MINUTE
         moaas_peak, cadss_peak = self._peak_scores(route)
-        cadss_final = rng.randint(0, min(2, params.cadss_resolved_at_most))
+        cadss_final = between(rng, 0, min(2, params.cadss_resolved_at_most))
         moaas_final = params.discharge_moaas_at_least
         scales = (
             (peak_at, ScaleKind.MOAAS, moaas_peak, "", monitor),
@@ -689,19 +714,20 @@ class Charting:
             (final_at, ScaleKind.MOAAS, moaas_final, "", monitor),
             (final_at, ScaleKind.CADSS, cadss_final, CADSS_VERSION, therapist),
         )
+        add = tables.scale.add
         for at, scale, score, version, by in scales:
-            tables.scale.add(session, at, scale, score, version, at, at, by, by)
+            add(session, at, scale, score, version, at, at, by, by)
 
         effects = self._side_effects(session, route, given, monitor)
         self._work(session, visit, given, effects)
         events = self._adverse_events(visit, session, given, stop_reading)
 
         if stop_reading is not None:
-            self._vitals_flag(visit, session, age, pre_reading, stop_reading, checked)
+            self._vitals_flag(visit, session, age, resting, stop_reading, checked)
 
         # Discharge at the end of the observation minimum, then the two signatures.
-        discharge = self.discharges.judge(
-            rules.DischargeInputs(
+        def discharge_inputs() -> rules.DischargeInputs:
+            return rules.DischargeInputs(
                 route=route,
                 age=age,
                 dose_completed_at=completed,
@@ -715,9 +741,11 @@ class Charting:
                 escort_present=True,
                 no_driving_counselled=True,
             )
-        )
-        monitor_signed = discharged + rng.randint(5, 25) * MINUTE
-        therapist_signed = discharged + rng.randint(10, 45) * MINUTE
+
+        key = (route, limits, pre.systolic, pre.diastolic, moaas_final, cadss_final, observed)
+        discharge = self.discharges.judge(key, discharge_inputs)
+        monitor_signed = discharged + between(rng, 5, 25) * MINUTE
+        therapist_signed = discharged + between(rng, 10, 45) * MINUTE
         public_id = self.next_public_id()
         tables.session.add_reserved(
             session,
@@ -748,7 +776,7 @@ class Charting:
             session,
             route,
             visit.product,
-            Decimal(100) if route == rules.INTRAMUSCULAR else None,
+            IM_CONCENTRATION if route == rules.INTRAMUSCULAR else None,
             visit.lot,
             visit.expires_on,
             dose_mg,
@@ -786,19 +814,19 @@ class Charting:
         """A reading past the blood pressure stop level (systolic, diastolic or both)."""
         rng = self.rng
         stop_systolic, stop_diastolic = self.params.bp_stop
-        systolic = stop_systolic + rng.randint(1, 12)
+        systolic = stop_systolic + between(rng, 1, 12)
         diastolic = reading.diastolic
         if rng.random() < 0.4:
-            diastolic = stop_diastolic + rng.randint(1, 6)
-        return dataclasses.replace(reading, systolic=systolic, diastolic=diastolic)
+            diastolic = stop_diastolic + between(rng, 1, 6)
+        return reading._replace(systolic=systolic, diastolic=diastolic)
 
     def _peak_scores(self, route: str) -> tuple[int, int]:
         rng = self.rng
         if route == rules.SUBLINGUAL:
-            return _pick(rng, ((5, 60), (4, 35), (3, 5))), rng.randint(2, 16)
+            return SEDATION_SL(rng), between(rng, 2, 16)
         if route == rules.INTRANASAL:
-            return _pick(rng, ((5, 35), (4, 50), (3, 15))), rng.randint(6, 28)
-        return _pick(rng, ((5, 15), (4, 60), (3, 25))), rng.randint(8, 30)
+            return SEDATION_ESKETAMINE(rng), between(rng, 6, 28)
+        return SEDATION_INJECTED(rng), between(rng, 8, 30)
 
     def _side_effects(
         self, session: int, route: str, given: dt.datetime, monitor: int
@@ -814,9 +842,9 @@ class Charting:
         ]
         for _ in range(1 if rng.random() < 0.8 else 2):
             effect, _, notes = rng.choices(options, weights=weights)[0]
-            severity = _pick(rng, SEVERITIES)
-            at = given + rng.randint(15, 90) * MINUTE
-            found.append((at, effect, severity, rng.choice(notes)))
+            severity = SEVERITIES(rng)
+            at = given + between(rng, 15, 90) * MINUTE
+            found.append((at, effect, severity, one(rng, notes)))
         found.sort(key=lambda item: item[0])
         for at, effect, severity, note in found:
             self.tables.side_effect.add(
@@ -839,24 +867,24 @@ class Charting:
                 session,
                 given,
                 WorkKind.MUSIC,
-                rng.choice(MUSIC),
+                one(rng, MUSIC),
                 given,
                 given,
                 therapist,
                 therapist,
             )
         if "emdr" in visit.modalities:
-            for index in range(rng.choice((1, 1, 2))):
-                at = given + (45 + 20 * index + rng.randint(0, 10)) * MINUTE
-                work.add(session, at, WorkKind.EMDR, rng.choice(EMDR), at, at, therapist, therapist)
+            for index in range(one(rng, (1, 1, 2))):
+                at = given + (45 + 20 * index + between(rng, 0, 10)) * MINUTE
+                work.add(session, at, WorkKind.EMDR, one(rng, EMDR), at, at, therapist, therapist)
         somatic = [m for m in visit.modalities if m in SOMATIC]
         if somatic and rng.random() < 0.7:
-            at = given + rng.randint(25, 80) * MINUTE
-            detail = SOMATIC[rng.choice(somatic)]
+            at = given + between(rng, 25, 80) * MINUTE
+            detail = SOMATIC[one(rng, somatic)]
             work.add(session, at, WorkKind.SOMATIC, detail, at, at, therapist, therapist)
         if rng.random() < 0.4:
-            at = given + rng.randint(60, 100) * MINUTE
-            work.add(session, at, WorkKind.NOTE, rng.choice(NOTES), at, at, therapist, therapist)
+            at = given + between(rng, 60, 100) * MINUTE
+            work.add(session, at, WorkKind.NOTE, one(rng, NOTES), at, at, therapist, therapist)
         for at, effect, severity, _note in effects:
             if effect in (SideEffect.NAUSEA, SideEffect.VOMITING) and severity != Severity.MILD:
                 given_at = at + 3 * MINUTE
@@ -891,11 +919,11 @@ class Charting:
             )
         draw = rng.random()
         if draw < 0.0005:
-            event, severity, seriousness, related, action, outcome = rng.choice(SERIOUS_EVENTS)
+            event, severity, seriousness, related, action, outcome = one(rng, SERIOUS_EVENTS)
             events.append(
                 (
                     event,
-                    given + rng.randint(30, 120) * MINUTE,
+                    given + between(rng, 30, 120) * MINUTE,
                     severity,
                     seriousness,
                     related,
@@ -904,11 +932,11 @@ class Charting:
                 )
             )
         elif draw < 0.015:
-            event, severity, seriousness, related, action, outcome = rng.choice(ADVERSE_EVENTS)
+            event, severity, seriousness, related, action, outcome = one(rng, ADVERSE_EVENTS)
             events.append(
                 (
                     event,
-                    given + rng.randint(20, 100) * MINUTE,
+                    given + between(rng, 20, 100) * MINUTE,
                     severity,
                     seriousness,
                     related,
@@ -921,7 +949,7 @@ class Charting:
             serious = seriousness == Seriousness.SERIOUS
             followed = None
             if serious or rng.random() < 0.3:
-                followed = written + dt.timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 6))
+                followed = written + dt.timedelta(days=between(rng, 1, 5), hours=between(rng, 0, 6))
                 if followed.astimezone(self.zone).date() >= self.today:
                     followed = None
             self.tables.adverse_event.add(
@@ -966,19 +994,20 @@ class Charting:
         alert = next(a for a in alerts if a.code == "bp_stop")
         reason = f"Vital signs: {alert.reason} Threshold {alert.threshold}; {alert.source}"[:300]
         reviewer = visit.prescriber if rng.random() < 0.6 else visit.monitor
-        closed = stop.at + rng.randint(10, 40) * MINUTE
+        closed = stop.at + between(rng, 10, 40) * MINUTE
         v = stop.vitals
         note = (
             f"Reviewed at the bedside: BP {v.systolic}/{v.diastolic} (pre-dose "
             f"{baseline.systolic}/{baseline.diastolic}). No headache, chest pain, shortness of "
             "breath, visual change or confusion. Rechecked after 5 minutes and falling at the "
             "scheduled checks; back to the pre-dose level before discharge. "
-            + rng.choice(
+            + one(
+                rng,
                 (
                     "No antihypertensive needed.",
                     "Next dose only once the prescriber has seen the pre-dose reading.",
                     "Discussed with the client; primary care to review blood pressure.",
-                )
+                ),
             )
         )
         self.stats.excursions += 1
@@ -1007,7 +1036,7 @@ class Charting:
         self,
         visit: Visit,
         session: int,
-        public_id: str,
+        public_id: uuid.UUID,
         dose_mg: Decimal,
         devices: int | None,
         given: dt.datetime,
@@ -1040,9 +1069,9 @@ class Charting:
         draw = rng.random()
         submitted = None
         if draw < 0.85:
-            submitted = day + dt.timedelta(days=rng.randint(0, max(0, (due - day).days - 1)))
+            submitted = day + dt.timedelta(days=between(rng, 0, max(0, (due - day).days - 1)))
         elif draw < 0.95:
-            submitted = due + dt.timedelta(days=rng.randint(1, 12))
+            submitted = due + dt.timedelta(days=between(rng, 1, 12))
         if submitted is not None and submitted >= self.today:
             submitted = None
         reference = f"PMF-{day:%Y%m%d}-{session:07d}" if submitted else ""
@@ -1072,7 +1101,7 @@ class Charting:
     def _rems_data(
         self,
         visit: Visit,
-        public_id: str,
+        public_id: uuid.UUID,
         dose_mg: Decimal,
         devices: int | None,
         given: dt.datetime,
@@ -1188,7 +1217,7 @@ class Charting:
                 "certified_on": certification["certified_on"] if certification else None,
                 "source": SITE_SOURCE,
             },
-            "session": {"date": day.isoformat(), "id": _dashed(public_id)},
+            "session": {"date": day.isoformat(), "id": str(public_id)},
             "medicines": medicines,
             "dose": {
                 "product": visit.product,
@@ -1260,10 +1289,6 @@ def _reading(row: Row) -> rules.Reading:
         spo2=v.spo2,
         respiratory_rate=v.respiratory_rate,
     )
-
-
-def _dashed(hex_id: str) -> str:
-    return f"{hex_id[:8]}-{hex_id[8:12]}-{hex_id[12:16]}-{hex_id[16:20]}-{hex_id[20:]}"
 
 
 _PROMPTS: dict[int, tuple[str, ...]] = {}

@@ -121,7 +121,9 @@ class ClinicStock:
         prescribers: Sequence[int],
     ) -> None:
         """The clinic's lots and its stock log, in time order per lot."""
-        entries: list[tuple[dt.datetime, int, int, str, Decimal, int, int | None, str, int | None]] = []
+        entries: list[
+            tuple[dt.datetime, int, int, str, Decimal, int, int | None, str, int | None]
+        ] = []
         for key in sorted(self.lots):
             use = self.lots[key]
             product = use.product
@@ -182,6 +184,18 @@ class ClinicStock:
             balance = balances.get(lot, Decimal(0)) + quantity
             balances[lot] = balance
             tables.movement.add(
-                lot, self.location, kind, quantity, balance, at, by, witness, reason, dose, at,
-                at, by, by
+                lot,
+                self.location,
+                kind,
+                quantity,
+                balance,
+                at,
+                by,
+                witness,
+                reason,
+                dose,
+                at,
+                at,
+                by,
+                by,
             )

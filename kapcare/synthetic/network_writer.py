@@ -20,14 +20,20 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import json
-import os
+import queue
+import random
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
+from psycopg.types.json import set_json_dumps
 
 Converter = Callable[[Any], Any]
 
@@ -36,23 +42,14 @@ SQLITE_CHUNK = 5000
 
 
 class PublicIds:
-    """Random version-4 UUIDs as 32 hex digits, drawn from the OS in large blocks (one system
-    call per 4,096 ids instead of one per id). Both databases accept the hex form."""
+    """Version-4 UUIDs drawn from a seeded generator, so that a seed gives the same public ids
+    (a network generated twice from one seed is the same network)."""
 
-    BLOCK = 4096
+    def __init__(self, seed: str) -> None:
+        self._random = random.Random(seed)
 
-    def __init__(self) -> None:
-        self._hex = ""
-        self._at = 0
-
-    def next(self) -> str:
-        if self._at >= len(self._hex):
-            self._hex = os.urandom(16 * self.BLOCK).hex()
-            self._at = 0
-        raw = self._hex[self._at : self._at + 32]
-        self._at += 32
-        variant = "89ab"[int(raw[16], 16) & 3]
-        return f"{raw[:12]}4{raw[13:16]}{variant}{raw[17:]}"
+    def next(self) -> uuid.UUID:
+        return uuid.UUID(int=self._random.getrandbits(128), version=4)
 
 
 def _sqlite_datetime(value: dt.datetime | None) -> str | None:
@@ -77,16 +74,20 @@ def _uuid_hex(value: uuid.UUID | str | None) -> str | None:
     return value.hex
 
 
-def _json(value: Any) -> str | None:
-    # Django's JSONField stores SQL NULL for None only when the field is null=True; kapcare's
-    # JSON columns are not nullable, so None here is the JSON value null.
-    return json.dumps(value)
+class JsonText(str):
+    """A value already written as JSON text (a JSON column's value is written as it is): lets
+    the generator serialize a value shared by many rows once."""
+
+    __slots__ = ()
 
 
-def _uuid(value: uuid.UUID | str | None) -> uuid.UUID | None:
-    if value is None or isinstance(value, uuid.UUID):
-        return value
-    return uuid.UUID(value)
+def json_text(value: Any) -> JsonText:
+    return JsonText(json.dumps(value))
+
+
+def _json(value: Any) -> str:
+    # kapcare's JSON columns are not nullable, so None here is the JSON value null.
+    return value if isinstance(value, JsonText) else json.dumps(value)
 
 
 # PostgreSQL's binary COPY needs each column's type: Django's column types, as psycopg names them.
@@ -117,10 +118,10 @@ def _pg_type(field: models.Field[Any, Any]) -> str:
 def _converter(field: models.Field[Any, Any], vendor: str) -> Converter | None:
     """How a value of `field` is passed to the database driver (None: as it is)."""
     kind = field.get_internal_type()
-    if vendor == "postgresql":
-        return _uuid if kind == "UUIDField" else None
     if kind == "JSONField":
         return _json
+    if vendor == "postgresql":
+        return None
     if kind == "DateTimeField":
         return _sqlite_datetime
     if kind == "DateField":
@@ -203,51 +204,112 @@ class Table:
     def added(self) -> int:
         return self.written + len(self.rows)
 
-    def take(self, ids: PublicIds) -> list[Sequence[Any]]:
-        """The waiting rows, complete and converted for the driver; the table is emptied."""
+    def detach(self) -> list[tuple[Any, ...]]:
+        """The rows added since the last call, handed over for writing; the table is emptied."""
+        rows, self.rows = self.rows, []
+        self.written += len(rows)
+        return rows
+
+    def complete(self, rows: list[tuple[Any, ...]], ids: PublicIds) -> list[Sequence[Any]]:
+        """`rows` with their defaulted columns, converted for the driver."""
         tail = tuple(self.defaults)
-        rows: Iterable[tuple[Any, ...]] = self.rows
+        full: Iterable[tuple[Any, ...]] = rows
         if self.public_id:
-            rows = [(*row, *tail, ids.next()) for row in rows]
+            full = [(*row, *tail, ids.next()) for row in rows]
         elif tail:
-            rows = [(*row, *tail) for row in rows]
-        complete: list[Sequence[Any]]
-        if self.converters:
-            complete = []
-            converters = self.converters
-            for row in rows:
-                values = list(row)
-                for index, convert in converters:
-                    values[index] = convert(values[index])
-                complete.append(values)
-        else:
-            complete = list(rows)
-        self.written += len(complete)
-        self.rows = []
-        return complete
+            full = [(*row, *tail) for row in rows]
+        if not self.converters:
+            return list(full)
+        converted: list[Sequence[Any]] = []
+        converters = self.converters
+        for row in full:
+            values = list(row)
+            for index, convert in converters:
+                values[index] = convert(values[index])
+            converted.append(values)
+        return converted
 
 
-def write(table: Table, ids: PublicIds) -> int:
-    """Write a table's waiting rows; returns how many."""
-    rows = table.take(ids)
+def write(
+    table: Table, rows: list[tuple[Any, ...]], ids: PublicIds, db: BaseDatabaseWrapper = connection
+) -> int:
+    """Write rows detached from `table`."""
     if not rows:
         return 0
-    quote = connection.ops.quote_name
+    complete = table.complete(rows, ids)
+    quote = db.ops.quote_name
     names = ", ".join(quote(name) for name in table.columns)
     db_table = quote(table.model._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
+    with db.cursor() as cursor:
+        if db.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+            set_json_dumps(_as_text, raw)
             with raw.copy(f"COPY {db_table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(table.pg_types)
-                for row in rows:
+                for row in complete:
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(table.columns))
             sql = f"INSERT INTO {db_table} ({names}) VALUES ({marks})"  # noqa: S608 - names are the model's own
-            for start in range(0, len(rows), SQLITE_CHUNK):
-                cursor.executemany(sql, rows[start : start + SQLITE_CHUNK])
-    return len(rows)
+            for start in range(0, len(complete), SQLITE_CHUNK):
+                cursor.executemany(sql, complete[start : start + SQLITE_CHUNK])
+    return len(complete)
+
+
+class Writer:
+    """Writes the tables' rows on a second thread while the next ones are made: the database
+    (and psycopg's sending) works while Python builds rows. It shares the caller's connection
+    and transaction, so the caller must not use the database until `close`. At most one batch
+    waits, so memory stays at about two batches."""
+
+    def __init__(self, ids: PublicIds) -> None:
+        self.ids = ids
+        self.seconds = 0.0
+        self._queue: queue.Queue[list[tuple[Table, list[tuple[Any, ...]]]] | None] = queue.Queue(
+            maxsize=1
+        )
+        self._error: BaseException | None = None
+        self._db: BaseDatabaseWrapper = connections[DEFAULT_DB_ALIAS]
+        self._db.inc_thread_sharing()
+        self._thread = threading.Thread(target=self._run, name="kapcare-generate-writer")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if batch is None:
+                return
+            if self._error is not None:
+                continue
+            started = time.perf_counter()
+            try:
+                for table, rows in batch:
+                    write(table, rows, self.ids, self._db)
+            except BaseException as error:  # handed to the caller's thread
+                self._error = error
+            self.seconds += time.perf_counter() - started
+
+    def submit(self, tables: Iterable[Table]) -> None:
+        """Hand over every row added to `tables` since the last call."""
+        self._raise()
+        self._queue.put([(table, table.detach()) for table in tables])
+
+    def close(self) -> None:
+        """Wait until everything handed over is written (raises what went wrong)."""
+        self._queue.put(None)
+        self._thread.join()
+        self._db.dec_thread_sharing()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+
+def _as_text(value: Any) -> str:
+    """JSON for psycopg's jsonb dumper: values arrive as JSON text already (`_json`)."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def reset_sequences(tables: Iterable[Table]) -> None:
@@ -258,4 +320,56 @@ def reset_sequences(tables: Iterable[Table]) -> None:
     statements = connection.ops.sequence_reset_sql(no_style(), [t.model for t in tables])
     with connection.cursor() as cursor:
         for statement in statements:
+            cursor.execute(statement)
+
+
+@contextmanager
+def bulk_load(tables: Iterable[Table], *, indexes: bool = True) -> Iterator[None]:
+    """On PostgreSQL, load without per-row foreign-key checks and index updates: the tables'
+    foreign keys (and, with `indexes`, their secondary indexes and unique constraints) are
+    dropped for the load and made again when it ends, each checked over the whole table at once,
+    which is many times faster than row by row. Run inside the load's transaction: if the load
+    fails, the transaction's rollback restores them. Elsewhere, nothing changes."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    names = [t.model._meta.db_table for t in tables]
+    restore: list[str] = []
+    drop: list[str] = []
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype"
+            " FROM pg_constraint c WHERE c.conrelid = ANY(%s::regclass[])"
+            " AND c.contype IN ('f', 'u') ORDER BY c.contype DESC, c.conname",
+            [names],
+        )
+        constraints = cursor.fetchall()
+        secondary: list[tuple[str, str]] = []
+        if indexes:
+            cursor.execute(
+                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+                " FROM pg_index i WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+                " ORDER BY 1",
+                [names],
+            )
+            secondary = cursor.fetchall()
+        # Foreign keys first (contype 'f' sorts before 'u' descending), then unique constraints.
+        for table, name, definition, kind in constraints:
+            if kind == "u" and not indexes:
+                continue
+            drop.append(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
+            restore.append(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
+        for name, definition in secondary:
+            drop.append(f"DROP INDEX {quote(name)}")
+            restore.insert(0, definition)
+        for statement in drop:
+            cursor.execute(statement)
+    yield
+    # Indexes, then unique constraints, then the foreign keys that may rely on them.
+    restore.sort(key=lambda s: (" FOREIGN KEY " in s, " UNIQUE " in s and "ALTER" in s))
+    with connection.cursor() as cursor:
+        for statement in restore:
             cursor.execute(statement)

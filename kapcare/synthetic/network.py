@@ -1,0 +1,419 @@
+"""A synthetic network of KAP clinics, generated into an empty database (`kapcare generate`).
+
+For a number of clients and a seed it builds about one clinic per 2,000 clients (at least two),
+each a stock Location with its staff (therapists, prescribers with credential and licence,
+nurses, front desk; one practice admin for the network), dosing rooms and the ketamine and
+esketamine lots it received; then the clients, arriving over `years` years before `now`, each
+through the pathway with their care team, status history, weights, consents and REMS
+enrolments, treatment courses under the four protocols with every appointment, dosing session
+(dose, stock administration, vitals, scales, side effects, therapeutic work, adverse events,
+vital-signs flags, REMS forms) and questionnaire (PHQ-9, GAD-7, MADRS, with suicide-risk flags
+and risk assessments). How each part is made: kapcare.synthetic.network_people (staff and
+clients), network_courses (pathway, courses and appointments), network_sessions (dosing
+sessions), network_measures (questionnaires), network_stock (lots and the stock log).
+
+The same seed, client count, years and `now` give the same network, row for row (the database
+ids, public ids included, are the same when the database starts from the same state). The
+proportions (how many clients drop out, which protocols, how many doses, how often a session is
+missed or a blood pressure goes past the stop level) are plausible synthetic choices, not
+clinical figures; clinical values come from the protocols and the rule parameters.
+
+Rows are written with the bulk writer (kapcare.synthetic.network_writer): COPY on PostgreSQL,
+batched inserts on SQLite, a clinic at a time, in one transaction. At the end the outcome
+summaries of every course are computed (kapcare.outcomes.summaries.refresh_courses) and one
+audit event, `synthetic.generate`, records what was made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from kapcare.accounts.models import User
+from kapcare.clients.models import Client
+from kapcare.core import audit
+from kapcare.core.time import practice_zone
+from kapcare.courses import parameters as course_parameters
+from kapcare.courses.models import Room
+from kapcare.courses.protocols import PROTOCOLS
+from kapcare.dosing import rules, selectors
+from kapcare.dosing.rems import active_certification
+from kapcare.stock.models import Location
+from kapcare.synthetic.network_calendar import Clock
+from kapcare.synthetic.network_courses import ClinicSimulation, ClinicTeam, Network, Plan
+from kapcare.synthetic.network_measures import Measures
+from kapcare.synthetic.network_people import Pools, StaffPlan, staff_member, unusable_password
+from kapcare.synthetic.network_sessions import Charting
+from kapcare.synthetic.network_stock import ClinicStock
+from kapcare.synthetic.network_tables import NetworkTables
+from kapcare.synthetic.network_writer import PublicIds, Table, Writer, bulk_load, reset_sequences
+
+CLIENTS_PER_CLINIC = 2000
+# Staff and rooms per clinic, by its number of clients (synthetic choices that keep the diaries
+# full but not overbooked).
+PER_THERAPIST = 150
+PER_PRESCRIBER = 600
+PER_NURSE = 250
+PER_FRONT_DESK = 1000
+PER_ROOM = 300
+SUMMARY_BATCH = 1000  # courses per refresh_courses call
+
+Progress = Callable[[str, int, int], None]
+
+
+class NetworkNotEmpty(Exception):
+    """The database already holds clients (or the network's staff): the network is only
+    generated into an empty practice."""
+
+
+@dataclass
+class NetworkReport:
+    clients: int
+    clinics: int
+    seed: int
+    now: dt.datetime
+    years: int
+    rows: dict[str, int] = field(default_factory=dict)  # table -> rows written
+    counts: dict[str, int] = field(default_factory=dict)  # what the simulation made
+    seconds: float = 0.0
+    outcomes: int | None = None  # course summaries refreshed; None: refresh_courses missing
+    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each step
+    overbooked: int = 0
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.rows.values())
+
+
+def _quiet(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def generate_network(
+    *,
+    clients: int,
+    seed: int,
+    now: dt.datetime,
+    years: int = 3,
+    progress: Progress = _quiet,
+) -> NetworkReport:
+    """Generate the network into the configured database (which must hold no clients)."""
+    if clients < 1:
+        raise ValueError("clients: at least 1")
+    if years < 1:
+        raise ValueError("years: at least 1")
+    if now.tzinfo is None:
+        raise ValueError("now: a timezone-aware moment")
+    started = time.perf_counter()
+    clinic_count = max(2, round(clients / CLIENTS_PER_CLINIC))
+    sizes = [
+        clients // clinic_count + (1 if i < clients % clinic_count else 0)
+        for i in range(clinic_count)
+    ]
+    report = NetworkReport(clients, clinic_count, seed, now, years)
+    _refuse_unless_empty(sizes)
+    with transaction.atomic():
+        tables = NetworkTables()
+        with bulk_load(list(tables)):
+            _build(tables, sizes, seed, now, years, report, progress)
+            mark = time.perf_counter()
+        report.phases["indexes and constraints"] = time.perf_counter() - mark
+        reset_sequences(list(tables))
+        report.rows = {_label(t): t.written for t in tables}
+        audit.record(
+            actor=None,
+            action="synthetic.generate",
+            subject_type="practice",
+            detail={
+                "clients": clients,
+                "clinics": clinic_count,
+                "seed": seed,
+                "now": now.isoformat(),
+                "years": years,
+                "rows": report.rows,
+            },
+        )
+        course_ids = list(range(tables.course.first_id, tables.course.next_id))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh bulk data has no planner statistics yet
+    mark = time.perf_counter()
+    report.outcomes = _refresh_outcomes(course_ids, now, progress)
+    report.phases["outcome summaries"] = time.perf_counter() - mark
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _label(table: Table) -> str:
+    return table.model._meta.db_table
+
+
+def staff_sizes(clients: int) -> dict[str, int]:
+    """How many of each role (and dosing rooms) a clinic of `clients` has."""
+    return {
+        "therapist": max(2, math.ceil(clients / PER_THERAPIST)),
+        "prescriber": max(1, math.ceil(clients / PER_PRESCRIBER)),
+        "nurse": max(1, math.ceil(clients / PER_NURSE)),
+        "front_desk": max(1, math.ceil(clients / PER_FRONT_DESK)),
+        "room": max(2, math.ceil(clients / PER_ROOM)),
+    }
+
+
+PREFIXES = {
+    "therapist": "therapist",
+    "prescriber": "prescriber",
+    "nurse": "nurse",
+    "front_desk": "frontdesk",
+}
+
+
+def usernames(sizes: Sequence[int]) -> list[str]:
+    """Every staff username a network with these clinic sizes has."""
+    totals = dict.fromkeys(PREFIXES, 0)
+    for size in sizes:
+        for role, count in staff_sizes(size).items():
+            if role in totals:
+                totals[role] += count
+    names = ["admin-0001"]
+    for role, prefix in PREFIXES.items():
+        names += [f"{prefix}-{n:04d}" for n in range(1, totals[role] + 1)]
+    return names
+
+
+def _refuse_unless_empty(sizes: Sequence[int]) -> None:
+    if Client.objects.exists():
+        raise NetworkNotEmpty(
+            "This database already has clients; a synthetic network is only generated into an "
+            "empty practice."
+        )
+    taken = list(
+        User.objects.filter(username__in=usernames(sizes)).values_list("username", flat=True)[:5]
+    )
+    if taken:
+        raise NetworkNotEmpty(
+            f"This database already has staff with the network's usernames ({', '.join(taken)})."
+        )
+    if (
+        Room.objects.filter(name__contains=" clinic: ").exists()
+        or Location.objects.filter(name__endswith=" clinic").exists()
+    ):
+        raise NetworkNotEmpty("This database already has the rooms or clinics of a network.")
+
+
+def _plans() -> dict[str, Plan]:
+    params, _versions = selectors.parameters_in_force()
+    plans = {}
+    for protocol in PROTOCOLS:
+        settings_ = course_parameters.snapshot(protocol.code)
+        pinned = course_parameters.pinned(protocol.code, settings_)
+        route = pinned.route
+        lasting = 0
+        if route == rules.INTRAVENOUS:
+            lasting = params.iv_infusion_minutes
+        elif route == rules.INTRANASAL:
+            devices = params.limits.esketamine_max_mg // rules.DEVICE_MG
+            lasting = params.device_interval_minutes * (devices - 1)
+        # The appointment is long enough for the check, the dose and the observation minimum.
+        needed = 15 + lasting + params.observation_minutes[route] + 5
+        minutes = max(pinned.dosing_minutes.value, 30 * math.ceil(needed / 30))
+        plans[protocol.code] = Plan(pinned, settings_, minutes)
+    return plans
+
+
+def _build(
+    tables: NetworkTables,
+    sizes: Sequence[int],
+    seed: int,
+    now: dt.datetime,
+    years: int,
+    report: NetworkReport,
+    progress: Progress,
+) -> None:
+    rng = random.Random(seed)
+    zone = practice_zone()
+    clock = Clock(zone)
+    today = clock.local_day(now)
+    start = now - dt.timedelta(days=365 * years + 75)
+    epoch = clock.local_day(start)
+    pools = Pools(seed)
+    public_ids = PublicIds(f"{seed}:public-ids")
+    params, versions = selectors.parameters_in_force()
+    joined = clock.at(epoch - dt.timedelta(days=30), 9 * 60)
+
+    names: dict[int, str] = {}
+    admin = _user(
+        tables,
+        rng,
+        StaffPlan("admin-0001", *_name(pools, rng), "", "practice_admin"),
+        joined,
+        names,
+    )
+    certification = active_certification()
+    if certification is None:
+        certified = epoch - dt.timedelta(days=30)
+        at = clock.at(certified, 12 * 60)
+        cert = {
+            "number": "SYN-HCS-0001",
+            "site_name": settings.PRACTICE_NAME,
+            "certified_on": certified.isoformat(),
+        }
+        tables.certification.add(cert["number"], certified, cert["site_name"], at, at, admin, admin)
+    else:
+        cert = {
+            "number": certification.number,
+            "site_name": certification.site_name,
+            "certified_on": certification.certified_on.isoformat(),
+        }
+    charting = Charting(
+        tables=tables,
+        rng=rng,
+        params=params,
+        versions=versions,
+        names=names,
+        zone=zone,
+        today=today,
+        certification=cert,
+        next_public_id=public_ids.next,
+    )
+    network = Network(
+        tables=tables,
+        rng=rng,
+        now=now,
+        today=today,
+        start=start,
+        clock=clock,
+        pools=pools,
+        public_ids=public_ids,
+        plans=_plans(),
+        measures=Measures(tables, rng, now),
+        charting=charting,
+    )
+    total = sum(sizes)
+    progress("clients", 0, total)
+    begun = time.perf_counter()
+    writer = Writer(PublicIds(f"{seed}:more-public-ids"))
+    try:
+        _clinics(network, writer, sizes, admin, names, joined, epoch, report, progress)
+    finally:
+        writer.close()
+    report.phases["writing rows (alongside)"] = writer.seconds
+    report.phases["making and writing rows"] = time.perf_counter() - begun
+    progress("clients", total, total)
+    report.counts = dict(sorted(network.counts.items()))
+
+
+def _clinics(
+    network: Network,
+    writer: Writer,
+    sizes: Sequence[int],
+    admin: int,
+    names: dict[int, str],
+    joined: dt.datetime,
+    epoch: dt.date,
+    report: NetworkReport,
+    progress: Progress,
+) -> None:
+    tables = network.tables
+    rng = network.rng
+    pools = network.pools
+    clock = network.clock
+    numbers = dict.fromkeys(PREFIXES, 0)
+    cities = list(pools.cities)
+    done = 0
+    total = sum(sizes)
+    for index, size in enumerate(sizes, start=1):
+        city = cities[(index - 1) % len(cities)]
+        name = f"{city} clinic" if index <= len(cities) else f"{city} clinic {index}"
+        opened = clock.at(epoch - dt.timedelta(days=30), 10 * 60)
+        location = tables.location.add(name, opened, opened, admin, admin)
+        counts = staff_sizes(size)
+        staff: dict[str, list[int]] = {}
+        for role, prefix in PREFIXES.items():
+            members = []
+            for _ in range(counts[role]):
+                numbers[role] += 1
+                plan = staff_member(pools, rng, role, numbers[role], prefix)
+                members.append(_user(tables, rng, plan, joined, names))
+            staff[role] = members
+        rooms = [
+            tables.room.add(f"{name}: Dosing room {n}", opened, opened, admin, admin)
+            for n in range(1, counts["room"] + 1)
+        ]
+        team = ClinicTeam(
+            index,
+            location,
+            staff["therapist"],
+            staff["prescriber"],
+            staff["nurse"],
+            staff["front_desk"],
+            rooms,
+        )
+        stock = ClinicStock(index, location, epoch)
+        simulation = ClinicSimulation(network, team, stock)
+        for _ in range(size):
+            simulation.client()
+            done += 1
+            if done % 50 == 0:
+                progress("clients", done, total)
+        stock.write(tables, clock, network.now, rng, team.nurses, team.prescribers)
+        report.overbooked += simulation.calendar.overbooked
+        writer.submit(tables)
+
+
+def _name(pools: Pools, rng: random.Random) -> tuple[str, str]:
+    return rng.choice(pools.female), rng.choice(pools.family)
+
+
+def _user(
+    tables: NetworkTables,
+    rng: random.Random,
+    plan: StaffPlan,
+    joined: dt.datetime,
+    names: dict[int, str],
+) -> int:
+    role = plan.role
+    user = tables.user.add(
+        plan.username,
+        plan.first_name,
+        plan.last_name,
+        f"{plan.username}@example.org",
+        unusable_password(rng),
+        joined,
+        plan.title,
+        role == "therapist",
+        role == "prescriber",
+        role == "nurse",
+        role == "front_desk",
+        role == "practice_admin",
+        plan.credential,
+        plan.licence,
+    )
+    names[user] = plan.display_name
+    return user
+
+
+def _refresh_outcomes(course_ids: list[int], now: dt.datetime, progress: Progress) -> int | None:
+    """Compute every course's outcome summary, in batches; None when this kapcare has no
+    kapcare.outcomes.summaries.refresh_courses."""
+    try:
+        from kapcare.outcomes.summaries import refresh_courses  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return None
+    refresh: Any = refresh_courses
+    ids = course_ids
+    done = 0
+    progress("outcomes", 0, len(ids))
+    for start in range(0, len(ids), SUMMARY_BATCH):
+        batch = ids[start : start + SUMMARY_BATCH]
+        with transaction.atomic():
+            done += refresh(batch, now=now) or 0
+        progress("outcomes", start + len(batch), len(ids))
+    return done
