@@ -17,6 +17,7 @@ from kapcare.accounts.reauth import fresh_authentication_required
 from kapcare.core import audit
 from kapcare.core.time import now, practice_zone
 from kapcare.core.views import staff_user
+from kapcare.courses.protocols import PROTOCOLS
 from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.outcomes import dashboard as figures
 from kapcare.outcomes.dashboard_forms import DashboardFilterForm
@@ -106,8 +107,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 
 
 def _protocol_names() -> list[tuple[str, str]]:
-    from kapcare.courses.protocols import PROTOCOLS
-
     return [(p.code, p.name) for p in PROTOCOLS]
 
 

@@ -27,15 +27,20 @@ audit event, `synthetic.generate`, records what was made.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
+import multiprocessing
+import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
+from django.db.models import ForeignKey
 
 from kapcare.accounts.models import User
 from kapcare.clients.models import Client
@@ -53,8 +58,15 @@ from kapcare.synthetic.network_measures import Measures
 from kapcare.synthetic.network_people import Pools, StaffPlan, staff_member, unusable_password
 from kapcare.synthetic.network_sessions import Charting
 from kapcare.synthetic.network_stock import ClinicStock
-from kapcare.synthetic.network_tables import NetworkTables
-from kapcare.synthetic.network_writer import PublicIds, Table, Writer, bulk_load, reset_sequences
+from kapcare.synthetic.network_tables import SHARED, NetworkTables
+from kapcare.synthetic.network_writer import (
+    Batch,
+    PublicIds,
+    Table,
+    Writer,
+    bulk_load,
+    reset_sequences,
+)
 
 CLIENTS_PER_CLINIC = 2000
 # Staff and rooms per clinic, by its number of clients (synthetic choices that keep the diaries
@@ -103,9 +115,13 @@ def generate_network(
     seed: int,
     now: dt.datetime,
     years: int = 3,
+    processes: int | None = None,
     progress: Progress = _quiet,
 ) -> NetworkReport:
-    """Generate the network into the configured database (which must hold no clients)."""
+    """Generate the network into the configured database (which must hold no clients).
+
+    Clinics are made by `processes` worker processes (default: one per core; 1: in this
+    process) while this one writes; the result is the same whatever their number."""
     if clients < 1:
         raise ValueError("clients: at least 1")
     if years < 1:
@@ -120,10 +136,11 @@ def generate_network(
     ]
     report = NetworkReport(clients, clinic_count, seed, now, years)
     _refuse_unless_empty(sizes)
+    workers = processes if processes is not None else (os.cpu_count() or 1)
     with transaction.atomic():
         tables = NetworkTables()
         with bulk_load(list(tables)):
-            _build(tables, sizes, seed, now, years, report, progress)
+            _build(tables, sizes, seed, now, years, workers, report, progress)
             mark = time.perf_counter()
         report.phases["indexes and constraints"] = time.perf_counter() - mark
         reset_sequences(list(tables))
@@ -146,7 +163,7 @@ def generate_network(
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh bulk data has no planner statistics yet
     mark = time.perf_counter()
-    report.outcomes = _refresh_outcomes(course_ids, now, progress)
+    report.outcomes = _refresh_outcomes(course_ids, now, progress, workers)
     report.phases["outcome summaries"] = time.perf_counter() - mark
     report.seconds = time.perf_counter() - started
     return report
@@ -228,27 +245,230 @@ def _plans() -> dict[str, Plan]:
     return plans
 
 
+@dataclass(frozen=True)
+class Context:
+    """What every clinic's generation shares (made once, then inherited by worker processes)."""
+
+    seed: int
+    now: dt.datetime
+    today: dt.date
+    start: dt.datetime
+    epoch: dt.date
+    pools: Pools
+    params: rules.DosingParameters
+    versions: dict[str, int]
+    names: dict[int, str]  # staff id -> display name
+    certification: dict[str, str]
+    plans: dict[str, Plan]
+
+
+@dataclass(frozen=True)
+class ClinicSpec:
+    team: ClinicTeam
+    clients: int
+
+
+@dataclass
+class ClinicRows:
+    """One clinic's rows (ids from 1 in each table) and what its simulation counted."""
+
+    index: int
+    rows: dict[str, list[tuple[Any, ...]]]
+    counts: dict[str, int]
+    overbooked: int
+
+
+# Set before worker processes start, so that they inherit it (fork).
+_CONTEXT: Context | None = None
+_DONE: Any = None  # a shared counter of clients made, for the progress bar
+
+
 def _build(
     tables: NetworkTables,
     sizes: Sequence[int],
     seed: int,
     now: dt.datetime,
     years: int,
+    processes: int,
     report: NetworkReport,
     progress: Progress,
 ) -> None:
+    global _CONTEXT, _DONE
     rng = random.Random(seed)
     zone = practice_zone()
     clock = Clock(zone)
-    today = clock.local_day(now)
     start = now - dt.timedelta(days=365 * years + 75)
     epoch = clock.local_day(start)
-    pools = Pools(seed)
-    public_ids = PublicIds(f"{seed}:public-ids")
+    pools = Pools(seed, sum(sizes))
     params, versions = selectors.parameters_in_force()
-    joined = clock.at(epoch - dt.timedelta(days=30), 9 * 60)
-
     names: dict[int, str] = {}
+    specs, certification = _setup(tables, rng, pools, clock, epoch, sizes, names)
+    _CONTEXT = Context(
+        seed=seed,
+        now=now,
+        today=clock.local_day(now),
+        start=start,
+        epoch=epoch,
+        pools=pools,
+        params=params,
+        versions=versions,
+        names=names,
+        certification=certification,
+        plans=_plans(),
+    )
+    total = sum(sizes)
+    progress("clients", 0, total)
+    begun = time.perf_counter()
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    processes = min(processes, len(specs)) if fork else 1
+    # Workers start before the writer's thread: a process forks cleanly only without threads.
+    pool = None
+    if processes > 1:
+        context = multiprocessing.get_context("fork")
+        _DONE = context.Value("q", 0)
+        pool = context.Pool(processes)
+    writer = Writer(PublicIds(f"{seed}:public-ids"))
+    try:
+        writer.submit(tables)  # staff, clinics and rooms first
+        for made in _clinic_rows(pool, specs, progress, total):
+            writer.submit_rows(_placed(tables, made))
+            report.overbooked += made.overbooked
+            for name, count in made.counts.items():
+                report.counts[name] = report.counts.get(name, 0) + count
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+        writer.close()
+        _CONTEXT = _DONE = None
+    report.phases["making and writing rows"] = time.perf_counter() - begun
+    report.phases["of which writing (alongside)"] = writer.seconds
+    progress("clients", total, total)
+    report.counts = dict(sorted(report.counts.items()))
+
+
+def _clinic_rows(
+    pool: Any, specs: Sequence[ClinicSpec], progress: Progress, total: int
+) -> Iterator[ClinicRows]:
+    """Each clinic's rows, in clinic order: made here, or by the worker processes (a few
+    clinics ahead of the one being written)."""
+    if pool is None:
+        done = 0
+        for spec in specs:
+            made = _make_clinic(spec)
+            done += spec.clients
+            progress("clients", done, total)
+            yield made
+        return
+    ahead = 2 * pool._processes
+    pending: deque[Any] = deque()
+    queued = iter(specs)
+    for spec in itertools.islice(queued, ahead):
+        pending.append(pool.apply_async(_make_clinic, (spec,)))
+    while pending:
+        result = pending.popleft()
+        while not result.ready():
+            result.wait(0.25)
+            progress("clients", _DONE.value, total)
+        yield result.get()
+        for spec in itertools.islice(queued, 1):
+            pending.append(pool.apply_async(_make_clinic, (spec,)))
+
+
+def _placed(tables: NetworkTables, made: ClinicRows) -> Batch:
+    """A clinic's rows with their final ids: each table's ids follow the rows already written,
+    and foreign keys to a clinic's own rows move with them (those to staff, clinics and rooms
+    are final already)."""
+    named = tables.named()
+    bases = {name: named[name].next_id - 1 for name in made.rows}
+    models = {named[name].model: name for name in made.rows}
+    batch: Batch = []
+    for name, rows in made.rows.items():
+        table = named[name]
+        keys = []
+        for position, column in enumerate(table.declared, start=1):
+            field = _field(table, column)
+            if isinstance(field, ForeignKey) and field.related_model in models:
+                keys.append((position, bases[models[field.related_model]]))
+        batch.append((table, rows, (bases[name], tuple(keys))))
+        table.next_id += len(rows)
+        table.written += len(rows)
+    return batch
+
+
+def _field(table: Table, column: str) -> Any:
+    return next(f for f in table.model._meta.concrete_fields if f.column == column)
+
+
+def _make_clinic(spec: ClinicSpec) -> ClinicRows:
+    """One clinic's clients, courses, sessions, questionnaires and stock, in tables of their own
+    (ids from 1). Deterministic for the seed and the clinic, whichever process makes it."""
+    context = _CONTEXT
+    assert context is not None  # noqa: S101 - set before any clinic is made
+    index = spec.team.index
+    tables = NetworkTables(local=True)
+    rng = random.Random(f"{context.seed}:clinic:{index}")
+    public_ids = PublicIds(f"{context.seed}:clinic:{index}:public-ids")
+    zone = practice_zone()
+    clock = Clock(zone)
+    charting = Charting(
+        tables=tables,
+        rng=rng,
+        params=context.params,
+        versions=context.versions,
+        names=context.names,
+        zone=zone,
+        today=context.today,
+        certification=context.certification,
+        next_public_id=public_ids.next,
+    )
+    network = Network(
+        tables=tables,
+        rng=rng,
+        now=context.now,
+        today=context.today,
+        start=context.start,
+        clock=clock,
+        pools=context.pools,
+        public_ids=public_ids,
+        plans=context.plans,
+        measures=Measures(tables, rng, context.now),
+        charting=charting,
+    )
+    stock = ClinicStock(index, spec.team.location, context.epoch)
+    simulation = ClinicSimulation(network, spec.team, stock)
+    for number in range(1, spec.clients + 1):
+        simulation.client()
+        if _DONE is not None and number % 50 == 0:
+            with _DONE.get_lock():
+                _DONE.value += 50
+    if _DONE is not None:
+        with _DONE.get_lock():
+            _DONE.value += spec.clients % 50
+    team = spec.team
+    stock.write(tables, clock, context.now, rng, team.nurses, team.prescribers)
+    auto_ids = PublicIds(f"{context.seed}:clinic:{index}:more-public-ids")
+    rows = {
+        name: table.finish(table.detach(), auto_ids)
+        for name, table in tables.named().items()
+        if name not in SHARED
+    }
+    return ClinicRows(index, rows, network.counts, simulation.calendar.overbooked)
+
+
+def _setup(
+    tables: NetworkTables,
+    rng: random.Random,
+    pools: Pools,
+    clock: Clock,
+    epoch: dt.date,
+    sizes: Sequence[int],
+    names: dict[int, str],
+) -> tuple[list[ClinicSpec], dict[str, str]]:
+    """The network's practice admin, REMS site certification, and each clinic with its staff
+    and dosing rooms."""
+    joined = clock.at(epoch - dt.timedelta(days=30), 9 * 60)
+    opened = clock.at(epoch - dt.timedelta(days=30), 10 * 60)
     admin = _user(
         tables,
         rng,
@@ -272,67 +492,12 @@ def _build(
             "site_name": certification.site_name,
             "certified_on": certification.certified_on.isoformat(),
         }
-    charting = Charting(
-        tables=tables,
-        rng=rng,
-        params=params,
-        versions=versions,
-        names=names,
-        zone=zone,
-        today=today,
-        certification=cert,
-        next_public_id=public_ids.next,
-    )
-    network = Network(
-        tables=tables,
-        rng=rng,
-        now=now,
-        today=today,
-        start=start,
-        clock=clock,
-        pools=pools,
-        public_ids=public_ids,
-        plans=_plans(),
-        measures=Measures(tables, rng, now),
-        charting=charting,
-    )
-    total = sum(sizes)
-    progress("clients", 0, total)
-    begun = time.perf_counter()
-    writer = Writer(PublicIds(f"{seed}:more-public-ids"))
-    try:
-        _clinics(network, writer, sizes, admin, names, joined, epoch, report, progress)
-    finally:
-        writer.close()
-    report.phases["writing rows (alongside)"] = writer.seconds
-    report.phases["making and writing rows"] = time.perf_counter() - begun
-    progress("clients", total, total)
-    report.counts = dict(sorted(network.counts.items()))
-
-
-def _clinics(
-    network: Network,
-    writer: Writer,
-    sizes: Sequence[int],
-    admin: int,
-    names: dict[int, str],
-    joined: dt.datetime,
-    epoch: dt.date,
-    report: NetworkReport,
-    progress: Progress,
-) -> None:
-    tables = network.tables
-    rng = network.rng
-    pools = network.pools
-    clock = network.clock
     numbers = dict.fromkeys(PREFIXES, 0)
     cities = list(pools.cities)
-    done = 0
-    total = sum(sizes)
+    specs = []
     for index, size in enumerate(sizes, start=1):
         city = cities[(index - 1) % len(cities)]
         name = f"{city} clinic" if index <= len(cities) else f"{city} clinic {index}"
-        opened = clock.at(epoch - dt.timedelta(days=30), 10 * 60)
         location = tables.location.add(name, opened, opened, admin, admin)
         counts = staff_sizes(size)
         staff: dict[str, list[int]] = {}
@@ -356,16 +521,8 @@ def _clinics(
             staff["front_desk"],
             rooms,
         )
-        stock = ClinicStock(index, location, epoch)
-        simulation = ClinicSimulation(network, team, stock)
-        for _ in range(size):
-            simulation.client()
-            done += 1
-            if done % 50 == 0:
-                progress("clients", done, total)
-        stock.write(tables, clock, network.now, rng, team.nurses, team.prescribers)
-        report.overbooked += simulation.calendar.overbooked
-        writer.submit(tables)
+        specs.append(ClinicSpec(team, size))
+    return specs, cert
 
 
 def _name(pools: Pools, rng: random.Random) -> tuple[str, str]:
@@ -400,20 +557,48 @@ def _user(
     return user
 
 
-def _refresh_outcomes(course_ids: list[int], now: dt.datetime, progress: Progress) -> int | None:
-    """Compute every course's outcome summary, in batches; None when this kapcare has no
-    kapcare.outcomes.summaries.refresh_courses."""
+def _refresh_outcomes(
+    course_ids: list[int], now: dt.datetime, progress: Progress, processes: int
+) -> int | None:
+    """Compute every course's outcome summary, in batches (on PostgreSQL, outside a
+    transaction, in `processes` worker processes each with its own connection); None when this
+    kapcare has no kapcare.outcomes.summaries.refresh_courses."""
     try:
-        from kapcare.outcomes.summaries import refresh_courses  # type: ignore[import-not-found,unused-ignore]
+        from kapcare.outcomes.summaries import refresh_courses  # noqa: F401
     except ImportError:
         return None
-    refresh: Any = refresh_courses
-    ids = course_ids
+    batches = [
+        course_ids[start : start + SUMMARY_BATCH]
+        for start in range(0, len(course_ids), SUMMARY_BATCH)
+    ]
     done = 0
-    progress("outcomes", 0, len(ids))
-    for start in range(0, len(ids), SUMMARY_BATCH):
-        batch = ids[start : start + SUMMARY_BATCH]
-        with transaction.atomic():
-            done += refresh(batch, now=now) or 0
-        progress("outcomes", start + len(batch), len(ids))
+    progress("outcomes", 0, len(course_ids))
+    parallel = (
+        processes > 1
+        and len(batches) > 1
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+    if not parallel:
+        for batch in batches:
+            done += _refresh_batch((batch, now))
+            progress("outcomes", done, len(course_ids))
+        return done
+    # Each worker opens its own connection: none may be inherited open.
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    with context.Pool(processes) as pool:
+        for written in pool.imap_unordered(_refresh_batch, [(batch, now) for batch in batches]):
+            done += written
+            progress("outcomes", done, len(course_ids))
     return done
+
+
+def _refresh_batch(work: tuple[list[int], dt.datetime]) -> int:
+    from kapcare.outcomes.summaries import refresh_courses
+
+    batch, now = work
+    refresh: Any = refresh_courses
+    with transaction.atomic():
+        return int(refresh(batch, now=now) or 0)

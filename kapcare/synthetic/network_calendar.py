@@ -23,6 +23,7 @@ SLOTS = 20  # 08:00 to 18:00
 SUNDAY = 6
 
 EARLY, LATE, ANY = "early", "late", "any"
+SLOT_TIMES = tuple(dt.timedelta(minutes=OPENS + n * SLOT_MINUTES) for n in range(SLOTS))
 
 
 class Clock:
@@ -48,7 +49,7 @@ class Clock:
         return self.midnight(day) + dt.timedelta(minutes=minute)
 
     def slot(self, day: dt.date, slot: int) -> dt.datetime:
-        return self.at(day, OPENS + slot * SLOT_MINUTES)
+        return self.midnight(day) + SLOT_TIMES[slot]
 
     def local_day(self, moment: dt.datetime) -> dt.date:
         return moment.astimezone(self.zone).date()
@@ -74,6 +75,7 @@ class Calendar:
         self.rng = rng
         self.busy: dict[tuple[int, int], int] = {}
         self.overbooked = 0
+        self._orders: dict[tuple[int, str, int], list[int]] = {}
 
     def _mask(self, people: Sequence[int], ordinal: int) -> int:
         busy = self.busy
@@ -83,13 +85,20 @@ class Calendar:
         return mask
 
     def _order(self, last: int, prefer: str) -> list[int]:
-        if prefer == EARLY:
-            return list(range(last + 1))
-        if prefer == LATE:
-            middle = min(last, SLOTS // 2)
-            return [*range(middle, last + 1), *range(middle - 1, -1, -1)]
-        start = self.rng.randrange(last + 1)
-        return [*range(start, last + 1), *range(start)]
+        """The slots to try, in order: from the morning, from midday, or from a random one."""
+        start = int(self.rng.random() * (last + 1)) if prefer == ANY else 0
+        key = (last, prefer, start)
+        found = self._orders.get(key)
+        if found is None:
+            if prefer == EARLY:
+                found = list(range(last + 1))
+            elif prefer == LATE:
+                middle = min(last, SLOTS // 2)
+                found = [*range(middle, last + 1), *range(middle - 1, -1, -1)]
+            else:
+                found = [*range(start, last + 1), *range(start)]
+            self._orders[key] = found
+        return found
 
     def place(
         self,

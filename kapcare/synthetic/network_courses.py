@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -37,7 +36,7 @@ from kapcare.synthetic.network_people import Person, Pools, person
 from kapcare.synthetic.network_sessions import Charting, Visit, Vitals
 from kapcare.synthetic.network_stock import ClinicStock
 from kapcare.synthetic.network_tables import NetworkTables
-from kapcare.synthetic.network_writer import PublicIds
+from kapcare.synthetic.network_writer import JsonText, PublicIds, json_text
 
 HOUR = dt.timedelta(hours=1)
 MINUTE = dt.timedelta(minutes=1)
@@ -46,10 +45,10 @@ EARLIEST = dt.datetime.min.replace(tzinfo=dt.UTC)
 HORIZON_DAYS = 21  # appointments are booked up to three weeks ahead
 
 PROTOCOL_MIX = (
-    ("kap_sublingual", 55),
+    ("kap_sublingual", 58),
     ("kap_intramuscular", 15),
     ("iv_racemic", 12),
-    ("esketamine", 18),
+    ("esketamine", 15),
 )
 # Doses in the induction series besides the protocol's own number (4 to 8 for racemic ketamine;
 # the esketamine label's 8, sometimes fewer).
@@ -57,8 +56,8 @@ INDUCTION_DOSES = {
     "racemic": ((4, 3), (5, 3), (6, 3), (7, 1), (8, 1)),
     "esketamine": ((6, 1), (7, 1), (8, 4)),
 }
-MAINTENANCE_CHANCE = {"responder": 0.3, "partial": 0.35, "relapse": 0.3, "non_responder": 0.1}
-SECOND_COURSE_CHANCE = {"responder": 0.25, "partial": 0.5, "relapse": 0.75, "non_responder": 0.35}
+MAINTENANCE_CHANCE = {"responder": 0.25, "partial": 0.3, "relapse": 0.25, "non_responder": 0.1}
+SECOND_COURSE_CHANCE = {"responder": 0.35, "partial": 0.6, "relapse": 0.85, "non_responder": 0.45}
 GOALS = (
     "Feel less numb; return to work.",
     "Steadier mood; grieve my father.",
@@ -71,6 +70,11 @@ GOALS = (
     "Sleep through the night and stop dreading mornings.",
     "Find some hope about the future.",
 )
+PROTOCOLS = Weighted(PROTOCOL_MIX)
+OTHER_PROTOCOLS = {
+    code: Weighted([(p, w) for p, w in PROTOCOL_MIX if p != code]) for code, _ in PROTOCOL_MIX
+}
+INDUCTION = {family: Weighted(options) for family, options in INDUCTION_DOSES.items()}
 # Preparation sessions beyond the protocol's minimum.
 EXTRA_PREPARATION = Weighted(((0, 5), (1, 3), (2, 2), (3, 1)))
 SOMATIC = (Modality.BREATHWORK, Modality.BODY_AWARENESS, Modality.MOVEMENT)
@@ -124,6 +128,10 @@ class Plan:
     protocol: Protocol
     settings: dict[str, Any]
     dosing_minutes: int
+    settings_json: JsonText = field(init=False)  # as every course of it stores them
+
+    def __post_init__(self) -> None:
+        self.settings_json = json_text(self.settings)
 
 
 @dataclass
@@ -192,6 +200,7 @@ class ClinicSimulation:
         self.team = team
         self.stock = stock
         self.calendar = Calendar(network.rng)
+        network.charting.clinic = team.index
         self.horizon = network.today + dt.timedelta(days=HORIZON_DAYS)
 
     # -- helpers --------------------------------------------------------------------------------
@@ -250,6 +259,12 @@ class ClinicSimulation:
         if draw < held + no_show:
             return State.NO_SHOW
         return State.CANCELLED
+
+    def _evening(self, day: dt.date) -> dt.datetime:
+        """When a client sends back a questionnaire from a link: in the evening, after the day's
+        sessions (so a form sent back on a dosing day comes after that day's pre-dose check,
+        which reads the morning's form)."""
+        return self.net.clock.at(day, between(self.net.rng, 17 * 60, 21 * 60))
 
     def _future(self, placed: Placed) -> bool:
         return placed.day >= self.net.today
@@ -435,7 +450,7 @@ class ClinicSimulation:
     def _courses(self, c: ClientState, start: dt.date, trajectory: Trajectory) -> None:
         net = self.net
         rng = net.rng
-        protocol = Weighted(PROTOCOL_MIX)(rng)
+        protocol = PROTOCOLS(rng)
         for number in (1, 2):
             end = self._course(c, protocol, start, trajectory, number)
             if end.open or end.ended_on is None:
@@ -447,7 +462,7 @@ class ClinicSimulation:
                     # A prescriber visit before a new course, then the course.
                     self._review(c, None, start - dt.timedelta(days=between(rng, 7, 20)), None, 0)
                     if rng.random() < 0.4:
-                        protocol = Weighted([(p, w) for p, w in PROTOCOL_MIX if p != protocol])(rng)
+                        protocol = OTHER_PROTOCOLS[protocol](rng)
                     trajectory = Trajectory.draw(rng)
                     continue
             when = dt.timedelta(days=between(rng, 35, 200))
@@ -492,7 +507,7 @@ class ClinicSimulation:
             c.consented.add(route)
         if protocol.needs_rems and c.rems is None:
             enrolled = start - dt.timedelta(days=between(rng, 1, 5))
-            reference = f"SYN-REMS-{c.id:08d}"
+            reference = f"SYN-REMS-{self.team.index:03d}-{c.id:06d}"
             at = net.clock.at(enrolled, 12 * 60)
             tables.rems_enrollment.add(
                 c.id, enrolled, reference, at, at, c.prescriber, c.prescriber
@@ -517,7 +532,7 @@ class ClinicSimulation:
             code,
             phase,
             start,
-            plan.settings,
+            plan.settings_json,
             goals,
             modalities,
             ended_on,
@@ -594,7 +609,7 @@ class ClinicSimulation:
 
         # Induction.
         family = "esketamine" if protocol.needs_rems else "racemic"
-        doses = Weighted(INDUCTION_DOSES[family])(rng)
+        doses = INDUCTION[family](rng)
         day = last_prep + dt.timedelta(days=between(rng, 2, 7))
         spacing = protocol.min_days_between_doses.value
         stop_chance = 0.04 if s.trajectory.shape == "non_responder" else 0.015
@@ -632,7 +647,7 @@ class ClinicSimulation:
         # Maintenance boosters.
         s.phase = Phase.MAINTENANCE
         c.move(ClientStatus.MAINTENANCE, net.clock.at(review, 17 * 60), c.therapist)
-        boosters = between(rng, 1, 4) if family == "racemic" else between(rng, 2, 6)
+        boosters = between(rng, 1, 3) if family == "racemic" else between(rng, 2, 5)
         interval = protocol.maintenance_days_between_doses.value
         day = self._local_day(last) + dt.timedelta(days=interval)
         for index in range(boosters):
@@ -776,7 +791,7 @@ class ClinicSimulation:
         # positive; a clinician's MADRS on the first day of a course that uses it.
         item9: bool | None = None
         reviewed = False
-        if rng.random() < 0.92:
+        if rng.random() < 0.95:
             at = starts - between(rng, 60, 180) * MINUTE
             level = s.trajectory.phq9_total(weeks, rng)
             reviewer = Reviewer(c.therapist, int((starts - at) / MINUTE) - 10)
@@ -829,11 +844,11 @@ class ClinicSimulation:
         lot.doses.append((charted.given_at, charted.dose, charted.dose_mg, charted.given_by))
         net.count("sessions")
         # PHQ-9 a day and three days after the dose (some are never sent back).
-        for hours, chance in ((24, 0.85), (72, 0.8)):
+        for hours, chance in ((24, 0.9), (72, 0.85)):
             if rng.random() < chance:
-                at = charted.given_at + hours * HOUR + between(rng, -180, 180) * MINUTE
+                at = self._evening(self._local_day(charted.given_at + hours * HOUR))
                 level = s.trajectory.phq9_total(s.first_dose_week(at), rng)
-                self._form(c, "phq9", level, at, None, Reviewer(c.therapist, between(rng, 30, 240)))
+                self._form(c, "phq9", level, at, None, Reviewer(c.therapist, between(rng, 30, 120)))
         return charted.given_at
 
     def _integration(
@@ -906,17 +921,17 @@ class ClinicSimulation:
                         Reviewer(c.therapist, 20),
                     )
         for days in (30, 91, 182):
-            if rng.random() < 0.75:
+            if rng.random() < 0.8:
                 day = self._local_day(end.last_dose) + dt.timedelta(days=days + between(rng, 0, 4))
-                at = net.clock.at(day, between(rng, 9 * 60, 21 * 60))
+                at = self._evening(day)
                 level = s.trajectory.phq9_total(s.first_dose_week(at), rng)
-                reviewer = Reviewer(c.therapist, between(rng, 30, 240))
+                reviewer = Reviewer(c.therapist, between(rng, 30, 120))
                 self._form(c, "phq9", level, at, None, reviewer)
                 self._form(c, "gad7", level, at + 3 * MINUTE, None, reviewer)
 
     # -- writing the client ---------------------------------------------------------------------
 
-    def _write_client(self, c: ClientState, public_id: uuid.UUID) -> None:
+    def _write_client(self, c: ClientState, public_id: bytes) -> None:
         net = self.net
         tables = net.tables
         p = c.person

@@ -31,7 +31,7 @@ from kapcare.synthetic.generator import (
     _fictional_phone,
 )
 
-POOL = 2500  # distinct names and addresses drawn from Faker per kind
+POOL = 2500  # distinct names and addresses drawn from Faker per kind, at most
 
 THERAPIST_TITLES = (("LMFT", 4), ("LCSW", 4), ("LPC", 3), ("PsyD", 2), ("PhD", 1))
 # (credential, title shown after the name, weight)
@@ -47,16 +47,17 @@ PASSWORD_CHARS = string.ascii_letters + string.digits
 class Pools:
     """Names and addresses drawn once from a seeded Faker."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, people: int) -> None:
         fake = Faker("en_US")
         fake.seed_instance(seed)
-        self.female = [fake.first_name_female() for _ in range(POOL)]
-        self.male = [fake.first_name_male() for _ in range(POOL)]
-        self.family = [fake.last_name() for _ in range(POOL)]
-        self.full = [fake.name() for _ in range(POOL)]
-        self.streets = [fake.street_address() for _ in range(POOL)]
-        self.places = [f"{fake.city()}, {fake.state_abbr()} {fake.zipcode()}" for _ in range(POOL)]
-        self.cities = list(dict.fromkeys(fake.city() for _ in range(POOL)))
+        size = min(POOL, max(100, people))
+        self.female = [fake.first_name_female() for _ in range(size)]
+        self.male = [fake.first_name_male() for _ in range(size)]
+        self.family = [fake.last_name() for _ in range(size)]
+        self.full = [fake.name() for _ in range(size)]
+        self.streets = [fake.street_address() for _ in range(size)]
+        self.places = [f"{fake.city()}, {fake.state_abbr()} {fake.zipcode()}" for _ in range(size)]
+        self.cities = list(dict.fromkeys(fake.city() for _ in range(max(size, 200))))
 
 
 @dataclass(frozen=True)

@@ -64,9 +64,10 @@ from kapcare.safety.models import FlagKind
 from kapcare.safety.models import Severity as FlagSeverity
 from kapcare.synthetic.network_draw import Weighted, between, one
 from kapcare.synthetic.network_tables import NetworkTables
-from kapcare.synthetic.network_writer import JsonText
+from kapcare.synthetic.network_writer import JsonText, dumps
 
 MINUTE = dt.timedelta(minutes=1)
+MINUTES = tuple(dt.timedelta(minutes=n) for n in range(24 * 60))  # MINUTES[n]: n minutes
 CADSS_VERSION = "cadss23"  # the version most ketamine trials use (clinical-facts §5.2)
 # Minutes after the dose of the readings of a non-IV session, besides the one before discharge
 # (the peak, `check_minutes`, is added from the parameters).
@@ -113,7 +114,9 @@ SIDE_EFFECT_CHANCE = {
     rules.INTRAVENOUS: 0.35,
     rules.INTRANASAL: 0.45,
 }
-SEVERITIES = Weighted(((Severity.MILD, 75), (Severity.MODERATE, 22), (Severity.SEVERE, 3)))
+SEVERITIES: Weighted[str] = Weighted(
+    ((Severity.MILD, 75), (Severity.MODERATE, 22), (Severity.SEVERE, 3))
+)
 # MOAA/S at the peak by route (5 is alert).
 SEDATION_SL = Weighted(((5, 60), (4, 35), (3, 5)))
 SEDATION_ESKETAMINE = Weighted(((5, 35), (4, 50), (3, 15)))
@@ -320,17 +323,20 @@ class PreChecks:
             escort_confirmed=True,
             intention_recorded=True,
         )
-        self._parts: dict[tuple[Any, ...], dict[str, tuple[rules.Check, str]]] = {}
-        self._orders: dict[tuple[Any, ...], list[str]] = {}
-        self._judged: dict[tuple[int, ...], tuple[str, bool]] = {}
+        # Each part: code -> (the check lets the dose go ahead, its JSON text).
+        self._parts: dict[tuple[Any, ...], dict[str, tuple[bool, str]]] = {}
+        # The checks' order by (route, medicines): (part index, code) each; empty: judge whole.
+        self._orders: dict[tuple[Any, ...], list[tuple[int, str]]] = {}
 
-    def _part(self, key: tuple[Any, ...], **changes: Any) -> dict[str, tuple[rules.Check, str]]:
+    def _part(self, key: tuple[Any, ...], **changes: Any) -> dict[str, tuple[bool, str]]:
+        """The checks of one part (`key[0]`) for these values of its inputs."""
         found = self._parts.get(key)
         if found is None:
             inputs = dataclasses.replace(self.reference, route=key[1], **changes)
             found = {
-                c.code: (c, json.dumps(_check_json(c)))
+                c.code: (rules.may_dose([c]), dumps(_check_json(c)))
                 for c in rules.pre_dose_checks(inputs, self.params)
+                if _group(c.code) == key[0]
             }
             self._parts[key] = found
         return found
@@ -355,39 +361,45 @@ class PreChecks:
         """The checks as JSON text, and whether the dose may go ahead."""
         older = self.params.bp_hold[rules.family(route)].older_than
         bp_age = age if age > older else self.reference.age
-        part = self._part
-        parts = {
-            "base": part(("base", route)),
-            "weight": part(("weight", route, weight), weight_kg_today=weight),
-            "fasting": part(
-                ("fasting", route, food, liquid),
-                minutes_since_food=food,
-                minutes_since_liquid=liquid,
-            ),
-            "bp": part(
-                ("bp", route, systolic, diastolic, bp_age),
-                systolic=systolic,
-                diastolic=diastolic,
-                age=bp_age,
-            ),
-            "hr": part(("hr", route, heart_rate), heart_rate=heart_rate),
-            "spo2": part(("spo2", route, spo2), spo2=spo2),
-            "meds": part(("meds", route, medicines), medicines_today=medicines),
-            "pregnancy": part(("pregnancy", route, pregnancy), pregnancy_test=pregnancy),
-            "suicide": part(
-                ("suicide", route, item9, reviewed),
-                phq9_item9_positive=item9,
-                suicide_reviewed_today=reviewed,
-            ),
-        }
+        found = self._parts
+        weighed = weight if route in rules.WEIGHT_BASED else None  # no weight check otherwise
+        keys = (
+            ("base", route),
+            ("weight", route, weighed),
+            ("fasting", route, food, liquid),
+            ("bp", route, systolic, diastolic, bp_age),
+            ("hr", route, heart_rate),
+            ("spo2", route, spo2),
+            ("meds", route, medicines),
+            ("pregnancy", route, pregnancy),
+            ("suicide", route, item9, reviewed),
+        )
+        parts = [found.get(key) for key in keys]
+        if None in parts:
+            changes: tuple[dict[str, Any], ...] = (
+                {},
+                {"weight_kg_today": weighed},
+                {"minutes_since_food": food, "minutes_since_liquid": liquid},
+                {"systolic": systolic, "diastolic": diastolic, "age": bp_age},
+                {"heart_rate": heart_rate},
+                {"spo2": spo2},
+                {"medicines_today": medicines},
+                {"pregnancy_test": pregnancy},
+                {"phq9_item9_positive": item9, "suicide_reviewed_today": reviewed},
+            )
+            parts = [self._part(key, **change) for key, change in zip(keys, changes, strict=True)]
         order_key = (route, medicines)
         order = self._orders.get(order_key)
         if order is None:
             reference = dataclasses.replace(self.reference, route=route, medicines_today=medicines)
-            order = [c.code for c in rules.pre_dose_checks(reference, self.params)]
+            codes = [c.code for c in rules.pre_dose_checks(reference, self.params)]
+            groups = [_group(code) for code in codes]
+            order = []
+            if all(group in PART_NAMES for group in groups):
+                order = [(PART_NAMES.index(g), code) for g, code in zip(groups, codes, strict=True)]
             self._orders[order_key] = order
-        if any(_group(code) not in parts for code in order):
-            # A check these parts do not know: judge this session as a whole.
+        if not order:
+            # A check these parts do not know: judge the session as a whole.
             inputs = dataclasses.replace(
                 self.reference,
                 route=route,
@@ -405,16 +417,10 @@ class PreChecks:
                 suicide_reviewed_today=reviewed,
             )
             judged = rules.pre_dose_checks(inputs, self.params)
-            text = json.dumps([_check_json(c) for c in judged])
-            return text, rules.may_dose(judged)
-        key = (*tuple(id(parts[name]) for name in PART_NAMES), id(order))
-        found = self._judged.get(key)
-        if found is None:
-            checks = [parts[_group(code)][code] for code in order]
-            text = "[" + ", ".join(text for _, text in checks) + "]"
-            found = (text, rules.may_dose([check for check, _ in checks]))
-            self._judged[key] = found
-        return found
+            return dumps([_check_json(c) for c in judged]), rules.may_dose(judged)
+        checks = [parts[index][code] for index, code in order]  # type: ignore[index]
+        text = "[" + ",".join([text for _, text in checks]) + "]"
+        return text, all(ok for ok, _ in checks)
 
 
 PART_NAMES = ("base", "weight", "fasting", "bp", "hr", "spo2", "meds", "pregnancy", "suicide")
@@ -444,37 +450,84 @@ def _group(code: str) -> str:
 
 
 class Discharges:
-    """The discharge as `rules.discharge_checks` judges it (as JSON text), kept by what it
-    depends on here: the route, the pre-dose and last blood pressure (back at the pre-dose
-    level), the hold limits for the client's age, the last sedation and dissociation scores and
-    the time observed. Every discharge is at the end of the observation minimum with the escort
-    present and the counselling given, and no reading raising a stop alert at the end."""
+    """The discharge as `rules.discharge_checks` judges it (as JSON text), assembled from checks
+    kept by what each depends on here: the time observed, the blood pressure (the last reading
+    is back at the pre-dose level) and the hold limits for the client's age, the last sedation
+    score, the last dissociation score. Every discharge is at the end of the observation
+    minimum with the escort present and the counselling given, and no reading raising a stop
+    alert at the end."""
 
     def __init__(self, params: rules.DosingParameters, versions: dict[str, int]) -> None:
         self.params = params
-        self.versions = json.dumps(versions)
-        self._judged: dict[tuple[Any, ...], JsonText] = {}
+        self.versions = dumps(versions)
+        self._parts: dict[tuple[Any, ...], str] = {}
+        self._orders: dict[str, list[str]] = {}
+        self._whole: dict[tuple[Any, ...], JsonText] = {}
 
-    def judge(self, key: tuple[Any, ...], inputs: Callable[[], rules.DischargeInputs]) -> JsonText:
-        found = self._judged.get(key)
-        if found is None:
+    def judge(
+        self,
+        *,
+        route: str,
+        observed: int,
+        limits: tuple[int, int],
+        blood_pressure: tuple[int, int],
+        moaas: int,
+        cadss: int,
+        inputs: Callable[[], rules.DischargeInputs],
+    ) -> JsonText:
+        keys = {
+            "observation": (route, "observation", observed),
+            "vitals": (route, "vitals", limits, blood_pressure),
+            "bp_trend": (route, "bp_trend", blood_pressure),
+            "sedation": (route, "sedation", moaas),
+            "dissociation": (route, "dissociation", cadss),
+            "escort": (route, "escort"),
+            "no_driving": (route, "no_driving"),
+        }
+        order = self._orders.get(route)
+        texts = None
+        if order is not None:
+            texts = [self._parts.get(keys[code]) for code in order]
+        if texts is None or None in texts:
             judged = inputs()
             checks = rules.discharge_checks(judged, self.params)
             if not rules.may_discharge(checks):
                 failed = [f"{c.code}: {c.reason}" for c in checks if not c.passed]
                 raise RuntimeError(f"a generated session is not ready for discharge: {failed}")
-            answers = {
-                "escort_present": judged.escort_present,
-                "no_driving_counselled": judged.no_driving_counselled,
-                "dissociation_resolved": judged.clinician_dissociation_resolved,
-            }
-            found = JsonText(
-                f'{{"answers": {json.dumps(answers)}, '
-                f'"checks": {json.dumps([_check_json(c) for c in checks])}, '
-                f'"parameter_versions": {self.versions}}}'
+            codes = [check.code for check in checks]
+            if any(code not in keys for code in codes) or (
+                judged.escort_present,
+                judged.no_driving_counselled,
+                judged.clinician_dissociation_resolved,
+            ) != (True, True, None):
+                # Not a discharge these parts describe: keep it whole.
+                whole = self._whole.setdefault(
+                    (route, observed, limits, blood_pressure, moaas, cadss),
+                    self._text(judged, [dumps(_check_json(c)) for c in checks]),
+                )
+                return whole
+            for check in checks:
+                self._parts[keys[check.code]] = dumps(_check_json(check))
+            self._orders[route] = order = codes
+            texts = [self._parts[keys[code]] for code in order]
+        return self._text(None, [text for text in texts if text is not None])
+
+    def _text(self, judged: rules.DischargeInputs | None, checks: list[str]) -> JsonText:
+        answers = (
+            '{"escort_present":true,"no_driving_counselled":true,"dissociation_resolved":null}'
+            if judged is None
+            else dumps(
+                {
+                    "escort_present": judged.escort_present,
+                    "no_driving_counselled": judged.no_driving_counselled,
+                    "dissociation_resolved": judged.clinician_dissociation_resolved,
+                }
             )
-            self._judged[key] = found
-        return found
+        )
+        return JsonText(
+            f'{{"answers":{answers},"checks":[{",".join(checks)}],'
+            f'"parameter_versions":{self.versions}}}'
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -491,8 +544,9 @@ class Charting:
     zone: dt.tzinfo
     today: dt.date
     certification: dict[str, Any] | None  # the practice's REMS site certification, for the form
-    next_public_id: Callable[[], uuid.UUID]
+    next_public_id: Callable[[], bytes]  # a UUID's 16 bytes
     stats: SessionStats = field(default_factory=SessionStats)
+    clinic: int = 0  # the clinic being charted (1-based), for the references it makes up
     pre_checks: PreChecks = field(init=False)
     discharges: Discharges = field(init=False)
     _dues: dict[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
@@ -647,22 +701,17 @@ class Charting:
         if not passed:
             failed = [c["code"] for c in json.loads(checks) if not c["passed"]]
             raise RuntimeError(f"a generated pre-dose check did not pass: {failed}")
-        answers = {
-            "identity_confirmed": True,
-            "escort_confirmed": True,
-            "weight_kg": str(visit.weight) if visit.weight is not None else None,
-            "minutes_since_food": food,
-            "minutes_since_liquid": liquid,
-            "medicines_today": list(meds),
-            "pregnancy_test": pregnancy,
-            "systolic": pre.systolic,
-            "diastolic": pre.diastolic,
-            "heart_rate": pre.heart_rate,
-            "spo2": pre.spo2,
-        }
+        # The answers as the pre-dose check service stores them (written out here: every
+        # value is a number, a fixed word or a known code, so no escaping is needed).
+        weight = f'"{visit.weight}"' if visit.weight is not None else "null"
+        taken = ",".join(f'"{code}"' for code in meds)
         pre_check = JsonText(
-            f'{{"answers": {json.dumps(answers)}, "checks": {checks}, '
-            f'"parameter_versions": {self.discharges.versions}}}'
+            '{"answers":{"identity_confirmed":true,"escort_confirmed":true,'
+            f'"weight_kg":{weight},"minutes_since_food":{food},'
+            f'"minutes_since_liquid":{liquid},"medicines_today":[{taken}],'
+            f'"pregnancy_test":"{pregnancy}","systolic":{pre.systolic},'
+            f'"diastolic":{pre.diastolic},"heart_rate":{pre.heart_rate},"spo2":{pre.spo2}}},'
+            f'"checks":{checks},"parameter_versions":{self.discharges.versions}}}'
         )
 
         # Vitals: the pre-dose reading, then the flowsheet's times.
@@ -682,9 +731,9 @@ class Charting:
         stop_reading: Row | None = None
         for minute in minutes:
             if minute == last:
-                rows.append(Row(given + (minute - 2) * MINUTE, final, monitor))
+                rows.append(Row(given + MINUTES[minute - 2], final, monitor))
                 continue
-            at = given + (minute + 1) * MINUTE
+            at = given + MINUTES[minute + 1]
             reading = self._curve(resting, rise, minute)
             if excursion and minute == peak:
                 reading = self._excursion(reading)
@@ -742,8 +791,15 @@ class Charting:
                 no_driving_counselled=True,
             )
 
-        key = (route, limits, pre.systolic, pre.diastolic, moaas_final, cadss_final, observed)
-        discharge = self.discharges.judge(key, discharge_inputs)
+        discharge = self.discharges.judge(
+            route=route,
+            observed=observed,
+            limits=limits,
+            blood_pressure=(pre.systolic, pre.diastolic),
+            moaas=moaas_final,
+            cadss=cadss_final,
+            inputs=discharge_inputs,
+        )
         monitor_signed = discharged + between(rng, 5, 25) * MINUTE
         therapist_signed = discharged + between(rng, 10, 45) * MINUTE
         public_id = self.next_public_id()
@@ -903,6 +959,9 @@ class Charting:
         self, visit: Visit, session: int, given: dt.datetime, stop: Row | None
     ) -> list[tuple[Any, ...]]:
         rng = self.rng
+        draw = rng.random()
+        if stop is None and draw >= 0.015:
+            return []
         events: list[tuple[Any, ...]] = []
         if stop is not None and rng.random() < 0.5:
             v = stop.vitals
@@ -917,7 +976,6 @@ class Charting:
                     BP_EVENT_OUTCOME,
                 )
             )
-        draw = rng.random()
         if draw < 0.0005:
             event, severity, seriousness, related, action, outcome = one(rng, SERIOUS_EVENTS)
             events.append(
@@ -1036,7 +1094,7 @@ class Charting:
         self,
         visit: Visit,
         session: int,
-        public_id: uuid.UUID,
+        public_id: bytes,
         dose_mg: Decimal,
         devices: int | None,
         given: dt.datetime,
@@ -1074,7 +1132,7 @@ class Charting:
             submitted = due + dt.timedelta(days=between(rng, 1, 12))
         if submitted is not None and submitted >= self.today:
             submitted = None
-        reference = f"PMF-{day:%Y%m%d}-{session:07d}" if submitted else ""
+        reference = f"PMF-{self.clinic:03d}-{day:%Y%m%d}-{session:06d}" if submitted else ""
         created = discharged
         updated = (
             dt.datetime.combine(submitted, dt.time(16), tzinfo=self.zone).astimezone(dt.UTC)
@@ -1101,7 +1159,7 @@ class Charting:
     def _rems_data(
         self,
         visit: Visit,
-        public_id: uuid.UUID,
+        public_id: bytes,
         dose_mg: Decimal,
         devices: int | None,
         given: dt.datetime,
@@ -1217,7 +1275,7 @@ class Charting:
                 "certified_on": certification["certified_on"] if certification else None,
                 "source": SITE_SOURCE,
             },
-            "session": {"date": day.isoformat(), "id": str(public_id)},
+            "session": {"date": day.isoformat(), "id": str(uuid.UUID(bytes=public_id))},
             "medicines": medicines,
             "dose": {
                 "product": visit.product,

@@ -178,13 +178,13 @@ class ClinicStock:
                     )
                 )
         balances: dict[int, Decimal] = {}
-        for at, _order, lot, kind, quantity, by, witness, reason, dose in sorted(
+        for at, _order, lot_id, kind, quantity, by, witness, reason, dose_id in sorted(
             entries, key=lambda e: (e[0], e[1], e[2])
         ):
-            balance = balances.get(lot, Decimal(0)) + quantity
-            balances[lot] = balance
+            balance = balances.get(lot_id, Decimal(0)) + quantity
+            balances[lot_id] = balance
             tables.movement.add(
-                lot,
+                lot_id,
                 self.location,
                 kind,
                 quantity,
@@ -193,7 +193,7 @@ class ClinicStock:
                 by,
                 witness,
                 reason,
-                dose,
+                dose_id,
                 at,
                 at,
                 by,

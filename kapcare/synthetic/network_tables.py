@@ -6,7 +6,8 @@ Listed parents first: the order rows are written in.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from kapcare.accounts.models import User
 from kapcare.clients.models import CareTeamMember, Client, StatusChange, WeightMeasurement
@@ -30,9 +31,22 @@ from kapcare.synthetic.network_writer import Table
 TRACKED = ("created_at", "updated_at", "created_by_id", "updated_by_id")
 
 
+# The tables the network's setup fills before any clinic's clients (staff, clinics, rooms, the
+# site certification): a clinic's rows refer to these by their final ids.
+SHARED = ("user", "location", "room", "certification")
+
+
 class NetworkTables:
-    def __init__(self) -> None:
-        self.user = Table(
+    """With `local`, ids start from 1 without asking the database: a clinic's rows are made
+    apart (in a worker process) and moved to their final ids when written."""
+
+    def __init__(self, *, local: bool = False) -> None:
+        start = 1 if local else None
+
+        def table(model: Any, columns: Sequence[str]) -> Table:
+            return Table(model, columns, start_id=start)
+
+        self.user = table(
             User,
             (
                 "username",
@@ -51,12 +65,12 @@ class NetworkTables:
                 "licence_number",
             ),
         )
-        self.location = Table(Location, ("name", *TRACKED))
-        self.room = Table(Room, ("name", *TRACKED))
-        self.certification = Table(
+        self.location = table(Location, ("name", *TRACKED))
+        self.room = table(Room, ("name", *TRACKED))
+        self.certification = table(
             RemsSiteCertification, ("number", "certified_on", "site_name", *TRACKED)
         )
-        self.client = Table(
+        self.client = table(
             Client,
             (
                 "legal_given_names",
@@ -83,15 +97,15 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.care_team = Table(
+        self.care_team = table(
             CareTeamMember, ("client_id", "staff_id", "role", "started_at", *TRACKED)
         )
-        self.status_change = Table(
+        self.status_change = table(
             StatusChange,
             ("client_id", "from_status", "to_status", "reason", "changed_at", "changed_by_id"),
         )
-        self.weight = Table(WeightMeasurement, ("client_id", "measured_on", "weight_kg", *TRACKED))
-        self.course = Table(
+        self.weight = table(WeightMeasurement, ("client_id", "measured_on", "weight_kg", *TRACKED))
+        self.course = table(
             Course,
             (
                 "client_id",
@@ -106,11 +120,11 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.consent = Table(Consent, ("client_id", "route", "signed_on", "form_version", *TRACKED))
-        self.rems_enrollment = Table(
+        self.consent = table(Consent, ("client_id", "route", "signed_on", "form_version", *TRACKED))
+        self.rems_enrollment = table(
             RemsEnrollment, ("client_id", "enrolled_on", "reference", *TRACKED)
         )
-        self.appointment = Table(
+        self.appointment = table(
             Appointment,
             (
                 "client_id",
@@ -127,7 +141,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.session = Table(
+        self.session = table(
             DosingSession,
             (
                 "appointment_id",
@@ -151,7 +165,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.dose = Table(
+        self.dose = table(
             Dose,
             (
                 "session_id",
@@ -171,7 +185,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.vitals = Table(
+        self.vitals = table(
             VitalsRow,
             (
                 "session_id",
@@ -184,14 +198,14 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.scale = Table(
+        self.scale = table(
             ScaleRow, ("session_id", "taken_at", "scale", "score", "version", *TRACKED)
         )
-        self.side_effect = Table(
+        self.side_effect = table(
             SideEffectRow, ("session_id", "taken_at", "effect", "severity", "note", *TRACKED)
         )
-        self.work = Table(WorkRow, ("session_id", "taken_at", "kind", "detail", *TRACKED))
-        self.adverse_event = Table(
+        self.work = table(WorkRow, ("session_id", "taken_at", "kind", "detail", *TRACKED))
+        self.adverse_event = table(
             AdverseEvent,
             (
                 "client_id",
@@ -207,7 +221,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.rems_form = Table(
+        self.rems_form = table(
             RemsForm,
             (
                 "session_id",
@@ -219,7 +233,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.administration = Table(
+        self.administration = table(
             Administration,
             (
                 "client_id",
@@ -239,7 +253,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.risk_assessment = Table(
+        self.risk_assessment = table(
             RiskAssessment,
             (
                 "client_id",
@@ -251,7 +265,7 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.safety_flag = Table(
+        self.safety_flag = table(
             SafetyFlag,
             (
                 "client_id",
@@ -269,8 +283,8 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
-        self.lot = Table(Lot, ("drug", "product", "form", "lot_number", "expires_on", *TRACKED))
-        self.movement = Table(
+        self.lot = table(Lot, ("drug", "product", "form", "lot_number", "expires_on", *TRACKED))
+        self.movement = table(
             Movement,
             (
                 "lot_id",
@@ -290,3 +304,7 @@ class NetworkTables:
     def __iter__(self) -> Iterator[Table]:
         """Every table, parents first."""
         return iter(value for value in vars(self).values() if isinstance(value, Table))
+
+    def named(self) -> dict[str, Table]:
+        """The tables by attribute name, parents first."""
+        return {name: value for name, value in vars(self).items() if isinstance(value, Table)}

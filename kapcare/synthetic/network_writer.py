@@ -33,7 +33,8 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
-from psycopg.types.json import set_json_dumps
+from psycopg.adapt import PyFormat
+from psycopg.postgres import adapters as psycopg_adapters
 
 Converter = Callable[[Any], Any]
 
@@ -41,23 +42,32 @@ Converter = Callable[[Any], Any]
 SQLITE_CHUNK = 5000
 
 
+# The bits of a version-4 UUID (RFC 9562): version 4, variant 10.
+_UUID_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 class PublicIds:
     """Version-4 UUIDs drawn from a seeded generator, so that a seed gives the same public ids
-    (a network generated twice from one seed is the same network)."""
+    (a network generated twice from one seed is the same network). Each is the UUID's 16 bytes:
+    what the database stores (`uuid.UUID(bytes=...)` for the usual form)."""
 
     def __init__(self, seed: str) -> None:
-        self._random = random.Random(seed)
+        self._bits = random.Random(seed).getrandbits
 
-    def next(self) -> uuid.UUID:
-        return uuid.UUID(int=self._random.getrandbits(128), version=4)
+    def next(self) -> bytes:
+        return ((self._bits(128) & _UUID_CLEAR) | _UUID_SET).to_bytes(16)
 
 
 def _sqlite_datetime(value: dt.datetime | None) -> str | None:
+    """As Django stores an aware datetime in SQLite: naive UTC text."""
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC).replace(tzinfo=None)
-    return value.isoformat(" ")
+    if value.tzinfo is None:
+        return value.isoformat(" ")
+    if value.tzinfo is not dt.UTC:
+        value = value.astimezone(dt.UTC)
+    return value.isoformat(" ")[:-6]  # without its "+00:00"
 
 
 def _sqlite_date(value: dt.date | None) -> str | None:
@@ -68,26 +78,58 @@ def _sqlite_decimal(value: decimal.Decimal | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _uuid_hex(value: uuid.UUID | str | None) -> str | None:
+def _uuid_hex(value: uuid.UUID | bytes | str | None) -> str | None:
     if value is None or isinstance(value, str):
         return value
+    if isinstance(value, bytes):
+        return value.hex()
     return value.hex
 
 
-class JsonText(str):
-    """A value already written as JSON text (a JSON column's value is written as it is): lets
-    the generator serialize a value shared by many rows once."""
+class JsonText:
+    """A value already written as JSON (a JSON column's value is written as it is): lets the
+    generator serialize a value shared by many rows once. `binary` is PostgreSQL's jsonb
+    binary form (a version byte, then the text), made when first asked for."""
 
-    __slots__ = ()
+    __slots__ = ("_binary", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._binary: bytes | None = None
+
+    @property
+    def binary(self) -> bytes:
+        if self._binary is None:
+            self._binary = b"\x01" + self.text.encode()
+        return self._binary
+
+    def __getstate__(self) -> str:
+        return self.text  # the binary form is made again where it is needed
+
+    def __setstate__(self, text: str) -> None:
+        self.text = text
+        self._binary = None
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON (the database keeps its own form of it: jsonb, or SQLite's text)."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def json_text(value: Any) -> JsonText:
-    return JsonText(json.dumps(value))
+    return JsonText(dumps(value))
 
 
 def _json(value: Any) -> str:
     # kapcare's JSON columns are not nullable, so None here is the JSON value null.
-    return value if isinstance(value, JsonText) else json.dumps(value)
+    return value.text if isinstance(value, JsonText) else dumps(value)
+
+
+def _jsonb(value: Any) -> bytes:
+    return value.binary if isinstance(value, JsonText) else b"\x01" + dumps(value).encode()
 
 
 # PostgreSQL's binary COPY needs each column's type: Django's column types, as psycopg names them.
@@ -107,6 +149,12 @@ PG_TYPES = {
 
 
 def _pg_type(field: models.Field[Any, Any]) -> str:
+    """The type psycopg formats a column's values as. JSON and UUID values arrive already in the
+    binary form the server reads (jsonb: a version byte and the text; uuid: its 16 bytes), so
+    they are sent as they are ("bytea": a binary COPY field is just its bytes, read by the
+    column's own type)."""
+    if field.get_internal_type() in ("JSONField", "UUIDField"):
+        return "bytea"
     db_type = (field.db_type(connection) or "").split("(")[0].strip()
     if db_type == "varchar":
         return "varchar"
@@ -118,10 +166,11 @@ def _pg_type(field: models.Field[Any, Any]) -> str:
 def _converter(field: models.Field[Any, Any], vendor: str) -> Converter | None:
     """How a value of `field` is passed to the database driver (None: as it is)."""
     kind = field.get_internal_type()
+    if vendor == "postgresql":
+        # Public ids are made as bytes already (PublicIds).
+        return _jsonb if kind == "JSONField" else None
     if kind == "JSONField":
         return _json
-    if vendor == "postgresql":
-        return None
     if kind == "DateTimeField":
         return _sqlite_datetime
     if kind == "DateField":
@@ -136,10 +185,13 @@ def _converter(field: models.Field[Any, Any], vendor: str) -> Converter | None:
 class Table:
     """Rows of one model waiting to be written, with ids allocated as they are added."""
 
-    def __init__(self, model: type[models.Model], columns: Sequence[str]) -> None:
+    def __init__(
+        self, model: type[models.Model], columns: Sequence[str], *, start_id: int | None = None
+    ) -> None:
+        """`start_id`: the first id to give (None: one past the table's largest id now)."""
         self.model = model
         meta = model._meta
-        by_column = {field.column: field for field in meta.concrete_fields}
+        by_column = {str(field.column): field for field in meta.concrete_fields}
         unknown = [name for name in columns if name not in by_column]
         if unknown:
             raise ValueError(f"{meta.label} has no columns {unknown}")
@@ -165,8 +217,8 @@ class Table:
                 raise ValueError(f"{meta.label}.{field.column}: declare the time explicitly")
             else:
                 raise ValueError(f"{meta.label}.{field.column} has no default: declare it")
-            self.defaulted.append(field.column)
-        self.columns = [pk.column, *self.declared, *self.defaulted]
+            self.defaulted.append(str(field.column))
+        self.columns: list[str] = [str(pk.column), *self.declared, *self.defaulted]
         if self.public_id:
             self.columns.append("public_id")
         vendor = connection.vendor
@@ -177,8 +229,10 @@ class Table:
             for index, field in enumerate(fields)
             if (convert := _converter(field, vendor)) is not None
         ]
-        top = model._default_manager.aggregate(top=Max(pk.attname))["top"]  # type: ignore[attr-defined]
-        self.next_id = (top or 0) + 1
+        if start_id is None:
+            top = model._default_manager.aggregate(top=Max(pk.attname))["top"]
+            start_id = (top or 0) + 1
+        self.next_id = start_id
         self.first_id = self.next_id
         self.rows: list[tuple[Any, ...]] = []
         self.written = 0
@@ -210,50 +264,84 @@ class Table:
         self.written += len(rows)
         return rows
 
-    def complete(self, rows: list[tuple[Any, ...]], ids: PublicIds) -> list[Sequence[Any]]:
-        """`rows` with their defaulted columns, converted for the driver."""
+    def finish(self, rows: list[tuple[Any, ...]], ids: PublicIds) -> list[tuple[Any, ...]]:
+        """`rows` as the database driver takes them: with their defaulted columns and public
+        ids, each value converted (JSON and UUIDs to the bytes PostgreSQL reads, times and
+        numbers to SQLite's text). Done where the rows are made, so that writing them is only
+        moving them to their final ids and sending them."""
         tail = tuple(self.defaults)
-        full: Iterable[tuple[Any, ...]] = rows
-        if self.public_id:
-            full = [(*row, *tail, ids.next()) for row in rows]
-        elif tail:
-            full = [(*row, *tail) for row in rows]
-        if not self.converters:
-            return list(full)
-        converted: list[Sequence[Any]] = []
         converters = self.converters
-        for row in full:
-            values = list(row)
+        public_id = ids.next if self.public_id else None
+        if not converters:
+            if public_id is None:
+                return [(*row, *tail) for row in rows] if tail else rows
+            return [(*row, *tail, public_id()) for row in rows]
+        finished: list[tuple[Any, ...]] = []
+        append = finished.append
+        for row in rows:
+            values = [*row, *tail]
+            if public_id is not None:
+                values.append(public_id())
             for index, convert in converters:
                 values[index] = convert(values[index])
-            converted.append(values)
-        return converted
+            append(tuple(values))
+        return finished
+
+
+# The base added to a row's id, and (position in the row, base) of its foreign keys to move.
+Offsets = tuple[int, tuple[tuple[int, int], ...]]
+
+
+def moved(rows: list[tuple[Any, ...]], offsets: Offsets) -> Sequence[Sequence[Any]]:
+    """Rows made apart (ids from 1) given their final ids and foreign keys."""
+    base, keys = offsets
+    if not keys:
+        return [(row[0] + base, *row[1:]) for row in rows]
+    result: list[list[Any]] = []
+    append = result.append
+    for row in rows:
+        values = list(row)
+        values[0] += base
+        for index, key_base in keys:
+            value = values[index]
+            if value is not None:
+                values[index] = value + key_base
+        append(values)
+    return result
+
+
+Batch = list[tuple[Table, list[tuple[Any, ...]], Offsets | None]]
 
 
 def write(
-    table: Table, rows: list[tuple[Any, ...]], ids: PublicIds, db: BaseDatabaseWrapper = connection
+    table: Table,
+    rows: Sequence[Sequence[Any]],
+    db: BaseDatabaseWrapper = connection,
 ) -> int:
-    """Write rows detached from `table`."""
+    """Write finished rows (`Table.finish`) into `table`."""
     if not rows:
         return 0
-    complete = table.complete(rows, ids)
     quote = db.ops.quote_name
     names = ", ".join(quote(name) for name in table.columns)
-    db_table = quote(table.model._meta.db_table)
+    db_table = quote(str(table.model._meta.db_table))
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-            set_json_dumps(_as_text, raw)
+            # Bytes go out as they are (psycopg's own bytes dumper, not the DB-API one).
+            raw.adapters.register_dumper(bytes, BYTES_DUMPER)
             with raw.copy(f"COPY {db_table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(table.pg_types)
-                for row in complete:
+                for row in rows:
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(table.columns))
             sql = f"INSERT INTO {db_table} ({names}) VALUES ({marks})"  # noqa: S608 - names are the model's own
-            for start in range(0, len(complete), SQLITE_CHUNK):
-                cursor.executemany(sql, complete[start : start + SQLITE_CHUNK])
-    return len(complete)
+            for start in range(0, len(rows), SQLITE_CHUNK):
+                cursor.executemany(sql, rows[start : start + SQLITE_CHUNK])
+    return len(rows)
+
+
+BYTES_DUMPER = psycopg_adapters.get_dumper(bytes, PyFormat.BINARY)
 
 
 class Writer:
@@ -263,11 +351,9 @@ class Writer:
     waits, so memory stays at about two batches."""
 
     def __init__(self, ids: PublicIds) -> None:
-        self.ids = ids
+        self.ids = ids  # for the public ids of the rows handed over with `submit`
         self.seconds = 0.0
-        self._queue: queue.Queue[list[tuple[Table, list[tuple[Any, ...]]]] | None] = queue.Queue(
-            maxsize=1
-        )
+        self._queue: queue.Queue[Batch | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._db: BaseDatabaseWrapper = connections[DEFAULT_DB_ALIAS]
         self._db.inc_thread_sharing()
@@ -283,16 +369,22 @@ class Writer:
                 continue
             started = time.perf_counter()
             try:
-                for table, rows in batch:
-                    write(table, rows, self.ids, self._db)
+                for table, rows, offsets in batch:
+                    write(table, moved(rows, offsets) if offsets else rows, self._db)
             except BaseException as error:  # handed to the caller's thread
                 self._error = error
             self.seconds += time.perf_counter() - started
 
     def submit(self, tables: Iterable[Table]) -> None:
         """Hand over every row added to `tables` since the last call."""
+        self.submit_rows(
+            [(table, table.finish(table.detach(), self.ids), None) for table in tables]
+        )
+
+    def submit_rows(self, batch: Batch) -> None:
+        """Hand over rows to write into their tables."""
         self._raise()
-        self._queue.put([(table, table.detach()) for table in tables])
+        self._queue.put(batch)
 
     def close(self) -> None:
         """Wait until everything handed over is written (raises what went wrong)."""
@@ -305,11 +397,6 @@ class Writer:
         if self._error is not None:
             error, self._error = self._error, None
             raise error
-
-
-def _as_text(value: Any) -> str:
-    """JSON for psycopg's jsonb dumper: values arrive as JSON text already (`_json`)."""
-    return value if isinstance(value, str) else json.dumps(value)
 
 
 def reset_sequences(tables: Iterable[Table]) -> None:
@@ -339,6 +426,14 @@ def bulk_load(tables: Iterable[Table], *, indexes: bool = True) -> Iterator[None
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        # The dosing sessions' JSON is most of the data; lz4 compresses it far faster than the
+        # default pglz (where the server was built with it).
+        cursor.execute(
+            "SELECT 1 FROM pg_settings WHERE name = 'default_toast_compression'"
+            " AND 'lz4' = ANY(enumvals)"
+        )
+        if cursor.fetchone():
+            cursor.execute("SET LOCAL default_toast_compression = 'lz4'")
         cursor.execute(
             "SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid), c.contype"
             " FROM pg_constraint c WHERE c.conrelid = ANY(%s::regclass[])"

@@ -96,7 +96,9 @@ def slow_figures(filters: figures.Filters) -> Slow:
 
         appointments = list(Appointment.objects.filter(course=course))
         doses = [a.ends_at for a in appointments if a.kind == Kind.DOSING and a.state == State.HELD]
-        held = [a.starts_at for a in appointments if a.kind == Kind.INTEGRATION and a.state == "held"]
+        held = [
+            a.starts_at for a in appointments if a.kind == Kind.INTEGRATION and a.state == "held"
+        ]
         adherence = rules.integration_adherence(
             doses, held, int(course.plan.integration_within_hours.value), now=NOW
         )

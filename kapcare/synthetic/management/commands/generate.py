@@ -79,6 +79,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--years", type=int, default=3, help="how far back courses start")
         parser.add_argument(
+            "--processes",
+            type=int,
+            default=None,
+            help="worker processes making the clinics (default: one per core; 1: none)",
+        )
+        parser.add_argument(
             "--now",
             help="the moment the network is generated for (ISO date and time; default: now); "
             "the same seed and --now give the same network",
@@ -89,6 +95,8 @@ class Command(BaseCommand):
             raise CommandError("--clients must be at least 1")
         if options["years"] < 1:
             raise CommandError("--years must be at least 1")
+        if options["processes"] is not None and options["processes"] < 1:
+            raise CommandError("--processes must be at least 1")
         moment = _moment(options["now"])
         progress = ProgressLine(sys.stderr, options["verbosity"] >= 1)
         try:
@@ -98,6 +106,7 @@ class Command(BaseCommand):
                     seed=options["seed"],
                     now=moment,
                     years=options["years"],
+                    processes=options["processes"],
                     progress=progress,
                 )
         except NetworkNotEmpty as error:
