@@ -9,6 +9,7 @@ from kapcare.accounts.models import User
 from kapcare.clients.models import CareTeamRole, Client, ClientStatus
 from kapcare.clients.selectors import assignable_staff
 from kapcare.clients.services import CLIENT_FIELDS
+from kapcare.core.widgets import FastSelect
 
 
 class DateInput(forms.DateInput):
@@ -19,7 +20,10 @@ class DateInput(forms.DateInput):
 
 
 class StaffChoiceField(forms.ModelChoiceField):
-    """Staff picked by public id, labelled with name and title."""
+    """Staff picked by public id, labelled with name and title. Built without one template per
+    option: a network of clinics has well over a thousand staff in these lists."""
+
+    widget = FastSelect
 
     def __init__(self, queryset: object, **kwargs: object) -> None:
         super().__init__(queryset, to_field_name="public_id", **kwargs)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from kapcare.accounts.models import User
+from kapcare.core.widgets import FastSelect
 from kapcare.courses.models import Route
 from kapcare.courses.protocols import PROTOCOLS
 from kapcare.measures.instruments import INSTRUMENTS
@@ -39,6 +40,7 @@ class DashboardFilterForm(forms.Form):
         required=False,
         to_field_name="public_id",
         empty_label="All clinicians",
+        widget=FastSelect,  # a network has hundreds of clinicians
     )
     location = forms.ModelChoiceField(
         queryset=Location.objects.all(),
