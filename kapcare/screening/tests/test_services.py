@@ -654,9 +654,12 @@ def test_the_worker_tells_the_prescribers_without_naming_the_client(
     message = mail.outbox[0]
     assert message.to == [practice.prescriber.email]
     body = message.subject + message.body
-    assert f"/clients/{practice.client.public_id}/screening/" in body
+    link = f"/clients/{practice.client.public_id}/screening/"
+    assert link in body
+    # The link's random id may itself contain "190"; look for the reading everywhere else.
+    rest = body.replace(link, " ")
     for private in (practice.client.legal_family_name, practice.client.legal_given_names, "190"):
-        assert private not in body
+        assert private not in rest
 
 
 class TestTraumaProfile:
