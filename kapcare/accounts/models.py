@@ -38,6 +38,12 @@ ROLE_FIELDS: dict[Role, str] = {
 }
 
 
+def display_name(first_name: str, last_name: str, username: str, title: str) -> str:
+    """How a staff member is named on every page: full name (else username), then the title."""
+    name = f"{first_name} {last_name}".strip() or username
+    return f"{name}, {title}" if title else name
+
+
 class User(AbstractUser):
     """A staff member. Clients are not users (the client portal uses its own links)."""
 
@@ -89,8 +95,7 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        name = self.get_full_name() or self.username
-        return f"{name}, {self.professional_title}" if self.professional_title else name
+        return display_name(self.first_name, self.last_name, self.username, self.professional_title)
 
     @property
     def roles(self) -> list[Role]:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import decimal
+from collections.abc import Iterator
+from typing import Any
 
 from django import forms
-from django.forms.models import fields_for_model
+from django.forms.models import ModelChoiceIterator, fields_for_model
 
-from kapcare.accounts.models import User
+from kapcare.accounts.models import User, display_name
 from kapcare.clients.models import CareTeamRole, Client, ClientStatus
 from kapcare.clients.selectors import assignable_staff
 from kapcare.clients.services import CLIENT_FIELDS
@@ -19,11 +21,26 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)  # type: ignore[arg-type]
 
 
+class StaffChoices(ModelChoiceIterator):
+    """The staff list's options read as plain values, not as one User object each (a network of
+    clinics has well over a thousand staff); the labels are `User.display_name`'s."""
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        rows = self.queryset.values_list(
+            "public_id", "first_name", "last_name", "username", "professional_title"
+        )
+        for public_id, first, last, username, title in rows:
+            yield (public_id, display_name(first, last, username, title))
+
+
 class StaffChoiceField(forms.ModelChoiceField):
     """Staff picked by public id, labelled with name and title. Built without one template per
     option: a network of clinics has well over a thousand staff in these lists."""
 
     widget = FastSelect
+    iterator = StaffChoices
 
     def __init__(self, queryset: object, **kwargs: object) -> None:
         super().__init__(queryset, to_field_name="public_id", **kwargs)  # type: ignore[arg-type]

@@ -120,7 +120,6 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "client": client,
         # Dosing sessions hold clinical detail: on the timeline and charts for clinicians.
         "timeline": chart_timeline(client, dosing_timeline(client) if clinician else ()),
-        "care_team_form": CareTeamAddForm(),
         "weight_form": WeightForm(initial={"measured_on": practice_today()}),
         "status_form": StatusForm(initial={"status": client.status}),
         "latest_weight": next(iter(client.weights.all()), None),
@@ -207,20 +206,47 @@ def _submit_chart_form(
     return _chart_with_errors(request, client_id, **{form_name: form})
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def care_team_add_view(request: HttpRequest, client_id: uuid.UUID) -> HttpResponse:
+    """The care team with the form to add someone: a page of its own, as the staff list holds
+    everyone in the practice (well over a thousand people in a network of clinics) and the chart
+    is opened far more often than the team changes."""
+    user = staff_user(request)
+    if request.method == "GET":
+        client = open_chart(user, client_id, view="care_team")
+        return _care_team_page(request, client, CareTeamAddForm())
+    client = access_client(user, client_id, write=True)
     form = CareTeamAddForm(request.POST)
+    if form.is_valid():
+        try:
+            member = services.care_team_add(
+                actor=user,
+                client=client,
+                staff=form.cleaned_data["staff"],
+                role=form.cleaned_data["role"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{member.staff} joined the care team.")
+            return redirect("clients:chart", client_id=client.public_id)
+    return _care_team_page(request, client, form, status=400)
 
-    def save(user: User, client: Client) -> str:
-        member = services.care_team_add(
-            actor=user,
-            client=client,
-            staff=form.cleaned_data["staff"],
-            role=form.cleaned_data["role"],
-        )
-        return f"{member.staff} joined the care team."
 
-    return _submit_chart_form(request, client_id, form=form, form_name="care_team_form", save=save)
+def _care_team_page(
+    request: HttpRequest, client: Client, form: CareTeamAddForm, status: int = 200
+) -> HttpResponse:
+    team = client.care_team.filter(ended_at__isnull=True).select_related("staff")
+    return render(
+        request,
+        "clients/care_team.html",
+        {
+            "client": client,
+            "team": list(team.order_by("role", "started_at")),
+            "care_team_form": form,
+        },
+        status=status,
+    )
 
 
 @require_POST

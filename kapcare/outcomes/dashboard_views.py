@@ -22,7 +22,6 @@ from kapcare.measures.instruments import INSTRUMENTS
 from kapcare.outcomes import dashboard as figures
 from kapcare.outcomes.dashboard_forms import DashboardFilterForm
 from kapcare.outcomes.drilldown import FIGURES, Figure, drill_down, rows_for
-from kapcare.outcomes.models import CourseSummary
 from kapcare.outcomes.summaries import progress_settings
 
 
@@ -75,12 +74,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
             remission_at_most=remission.at_most if remission else None,
             remission_source=remission.source if remission else "",
             response_percent=progress_settings().response_percent,
-            as_of=CourseSummary.objects.filter(
-                started_on__gte=cohort.start, started_on__lte=cohort.end
-            )
-            .order_by("refreshed_at")
-            .values_list("refreshed_at", flat=True)
-            .first(),
+            as_of=board.as_of,
             protocol_rows=[
                 (dict(_protocol_names())[row.protocol], row) for row in board.by_protocol
             ],

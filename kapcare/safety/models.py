@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 from kapcare.clients.models import Client
 from kapcare.core.models import TrackedModel
@@ -98,7 +99,14 @@ class SafetyFlag(TrackedModel):
 
     class Meta:
         ordering = ["-raised_at", "-id"]
-        indexes = [models.Index(fields=["client", "closed_at"], name="flag_client_open")]
+        indexes = [
+            models.Index(fields=["client", "closed_at"], name="flag_client_open"),
+            # The banner on every page reads the open flags of the whole practice (admins):
+            # a small index of the open ones, not a scan of years of closed flags.
+            models.Index(
+                fields=["-raised_at"], condition=Q(closed_at__isnull=True), name="flag_open"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()}: {self.reason}"

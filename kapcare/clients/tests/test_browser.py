@@ -143,3 +143,20 @@ def test_keyboard_user_can_skip_to_content(
     expect(skip).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
+
+
+def test_add_a_colleague_to_the_care_team_from_the_chart(
+    page: Page, live_server: object, practice: Practice, console_problems: list[str]
+) -> None:
+    base = str(live_server)
+    sign_in(page, base, practice.therapist)
+    page.goto(f"{base}/clients/{practice.client.public_id}/")
+    page.get_by_role("link", name="Add to the care team").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Care team of Jay Quinlan")
+    page.get_by_label("Staff member").select_option(label=practice.outsider.display_name)
+    page.get_by_label("Place on the team").select_option("therapist")
+    page.get_by_role("button", name="Add").click()
+    expect(page.get_by_role("status")).to_contain_text("joined the care team")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Jay Quinlan")
+    assert practice.client.care_team.filter(staff=practice.outsider, ended_at__isnull=True).exists()
+    assert console_problems == []

@@ -346,3 +346,31 @@ class TestEditAndChartForms:
         )
         assert response.status_code == 400
         assert "prescriber role" in " ".join(response.context["care_team_form"].errors["staff"])
+        assert b"No one was added" in response.content
+        assert not practice.client.care_team.filter(staff=practice.outsider).exists()
+
+    def test_the_care_team_page_lists_the_team_and_everyone_who_can_join(
+        self, practice: Practice
+    ) -> None:
+        colleague = make_staff(therapist=True, first_name="Noor", last_name="Haddad")
+        http = signed_in(practice.therapist)
+        chart_page = http.get(f"/clients/{practice.client.public_id}/").content.decode()
+        # The chart links to the page rather than carrying the practice's whole staff list.
+        assert 'name="staff"' not in chart_page
+        assert f'href="/clients/{practice.client.public_id}/care-team/"' in chart_page
+        response = http.get(f"/clients/{practice.client.public_id}/care-team/")
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert practice.therapist.display_name in page
+        assert f'<option value="{colleague.public_id}">{colleague.display_name}</option>' in page
+        assert colleague.display_name.startswith("Noor Haddad")
+        reads = AuditEvent.objects.filter(action="client.read", actor=practice.therapist)
+        read = reads.order_by("id").last()
+        assert read is not None
+        assert read.detail == {"view": "care_team"}
+        assert (
+            signed_in(practice.outsider)
+            .get(f"/clients/{practice.client.public_id}/care-team/")
+            .status_code
+            == 404
+        )

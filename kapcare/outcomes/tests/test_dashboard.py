@@ -386,3 +386,23 @@ def test_spread_matches_the_sample_standard_deviation() -> None:
     spread = figures._spread(len(values), mean, statistics.mean(v * v for v in values))
     assert spread.sd == pytest.approx(statistics.stdev(values))
     assert not math.isnan(figures._spread(2, 1.0, 1.0).sd or 0.0)
+
+
+def test_the_figures_take_four_queries(practice: Practice, clients: list[Client]) -> None:
+    """Months with the course totals, protocols with the outcomes, the median, the safety rows:
+    the cohort is not scanned once per figure."""
+    for index in range(6):
+        summary(
+            clients[index % 5],
+            protocol=list(ROUTES)[index % 4],
+            started_on=START + dt.timedelta(days=index * 30),
+            outcome=judged(20, index, days_to_response=20 + index),
+            safety=[("side_effect", "nausea", "mild", 1)],
+        )
+    with CaptureQueriesContext(connection) as queries:
+        board = figures.dashboard(figures.Filters(start=START, end=END))
+    assert len(queries.captured_queries) == 4
+    assert board.courses_started == 6
+    assert sum(n for _, n in board.by_month) == 6
+    assert board.as_of is not None
+    assert board.median_days_to_response == 22.5
