@@ -7,21 +7,29 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.timezone import make_aware
 
-from kapcare.accounts.models import User
+from kapcare.accounts.models import User, display_name
 from kapcare.clients.access import visible_clients
 from kapcare.clients.models import Client
 from kapcare.clients.selectors import TimelineEntry
 from kapcare.core.time import practice_zone
 from kapcare.courses.selectors import course_gates
 from kapcare.dosing import parameters, rules
-from kapcare.dosing.models import AdverseEvent, Dose, DosingSession, Seriousness
+from kapcare.dosing.models import (
+    AdverseEvent,
+    Dose,
+    DoseRoute,
+    DosingSession,
+    Seriousness,
+    SessionState,
+)
 from kapcare.measures.models import Administration
 from kapcare.measures.rules import CSSRS_RISK_FLAGS, SUICIDE_ITEM_POSITIVE
 from kapcare.parameters.selectors import settings_for
-from kapcare.safety.models import RiskAssessment
+from kapcare.safety.models import RiskAssessment, SafetyFlag
 
 
 def parameters_in_force() -> tuple[rules.DosingParameters, dict[str, int]]:
@@ -90,28 +98,48 @@ def dose_markers(client: Client) -> list[tuple[dt.datetime, str]]:
 
 def dosing_timeline(client: Client) -> list[TimelineEntry]:
     """The client's dosing sessions on the chart's timeline: when, the dose, where the session
-    stands, and any vital-signs flag it raised (one query)."""
-    sessions = (
-        DosingSession.objects.filter(client=client)
-        .select_related("dose", "dose__given_by", "appointment")
-        .annotate(flags=Count("safety_flags"))
-        .order_by("appointment__starts_at")
+    stands, and any vital-signs flag it raised (one query, reading only the columns shown: a
+    session row also holds its whole pre-dose check and discharge)."""
+    flags = (
+        SafetyFlag.objects.filter(source_session=OuterRef("pk"))
+        .order_by()
+        .values("source_session")
+        .annotate(n=Count("id"))
+        .values("n")
     )
+    rows = (
+        DosingSession.objects.filter(client=client)
+        .annotate(flag_count=Coalesce(Subquery(flags), 0))
+        .order_by("appointment__starts_at")
+        .values_list(
+            "state",
+            "appointment__starts_at",
+            "dose__id",
+            "dose__dose_mg",
+            "dose__mg_per_kg",
+            "dose__route",
+            "dose__given_at",
+            "dose__given_by__first_name",
+            "dose__given_by__last_name",
+            "dose__given_by__username",
+            "dose__given_by__professional_title",
+            "flag_count",
+        )
+    )
+    states, routes = dict(SessionState.choices), dict(DoseRoute.choices)
     entries = []
-    for session in sessions:
-        dose = getattr(session, "dose", None)
+    for state, starts_at, dose, mg, per_kg, route, given_at, *given_by, flag_count in rows:
         if dose is None:
-            text = f"Dosing session ({session.get_state_display().lower()})"
-            at, by = session.appointment.starts_at, ""
+            text = f"Dosing session ({states[state].lower()})"
+            at, by = starts_at, ""
         else:
-            per_kg = f" ({dose.mg_per_kg.normalize():f} mg/kg)" if dose.mg_per_kg else ""
+            kg = f" ({per_kg.normalize():f} mg/kg)" if per_kg else ""
             text = (
-                f"Dose {dose.dose_mg.normalize():f} mg {dose.get_route_display().lower()}{per_kg}"
-                f" · {session.get_state_display().lower()}"
+                f"Dose {mg.normalize():f} mg {routes[route].lower()}{kg} · {states[state].lower()}"
             )
-            at, by = dose.given_at, str(dose.given_by)
-        if session.flags:
-            text += f" · {session.flags} vital-signs flag{'s' if session.flags != 1 else ''}"
+            at, by = given_at, display_name(*given_by) if given_by[2] else ""
+        if flag_count:
+            text += f" · {flag_count} vital-signs flag{'s' if flag_count != 1 else ''}"
         entries.append(TimelineEntry(at, "dosing", text, by))
     return entries
 
