@@ -47,26 +47,33 @@ class Filters:
     age_band: str = ""
     trauma_focused: str = ""  # "yes", "no" or "" for both
 
-    def courses(self) -> QuerySet[CourseSummary]:
-        found = CourseSummary.objects.filter(started_on__gte=self.start, started_on__lte=self.end)
-        if self.protocol:
-            found = found.filter(protocol=self.protocol)
-        if self.route:
-            found = found.filter(route=self.route)
+    def cohort(self, via: str = "") -> Q:
+        """The cohort's conditions on the course summary, reached through `via` ("summary__"
+        from the outcomes and safety counts: one join, not a subquery joined again)."""
+        at = {
+            "started_on__gte": self.start,
+            "started_on__lte": self.end,
+            "protocol": self.protocol,
+            "route": self.route,
+            "location_id": self.location,
+            "age_band": self.age_band,
+        }
+        found = Q(
+            **{f"{via}{name}": value for name, value in at.items() if value not in ("", None)}
+        )
         if self.clinician is not None:
-            found = found.filter(Q(therapist_id=self.clinician) | Q(prescriber_id=self.clinician))
-        if self.location is not None:
-            found = found.filter(location_id=self.location)
-        if self.age_band:
-            found = found.filter(age_band=self.age_band)
+            found &= Q(**{f"{via}therapist_id": self.clinician}) | Q(
+                **{f"{via}prescriber_id": self.clinician}
+            )
         if self.trauma_focused:
-            found = found.filter(trauma_focused=self.trauma_focused == YES)
+            found &= Q(**{f"{via}trauma_focused": self.trauma_focused == YES})
         return found
 
+    def courses(self) -> QuerySet[CourseSummary]:
+        return CourseSummary.objects.filter(self.cohort())
+
     def outcomes(self) -> QuerySet[CourseOutcome]:
-        return CourseOutcome.objects.filter(
-            instrument=self.instrument, summary__in=self.courses().values("id")
-        )
+        return CourseOutcome.objects.filter(self.cohort("summary__"), instrument=self.instrument)
 
 
 @dataclass(frozen=True)
@@ -283,7 +290,7 @@ def _spread(n: int, mean: float | None, mean_square: float | None) -> Spread:
 
 def _safety(filters: Filters, sessions: int) -> tuple[SafetyRow, ...]:
     rows = (
-        CourseSafetyCount.objects.filter(summary__in=filters.courses().values("id"))
+        CourseSafetyCount.objects.filter(filters.cohort("summary__"))
         .values("category", "kind", "severity")
         .annotate(total=Sum("count"))
         .order_by("category", "-total", "kind", "severity")

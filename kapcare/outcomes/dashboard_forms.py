@@ -9,7 +9,7 @@ from django import forms
 from django.db.models import Q
 
 from kapcare.accounts.models import User
-from kapcare.core.widgets import FastSelect
+from kapcare.clients.forms import StaffChoiceField
 from kapcare.courses.models import Route
 from kapcare.courses.protocols import PROTOCOLS
 from kapcare.measures.instruments import INSTRUMENTS
@@ -35,12 +35,10 @@ class DashboardFilterForm(forms.Form):
         required=False, choices=[("", "All protocols"), *((p.code, p.name) for p in PROTOCOLS)]
     )
     route = forms.ChoiceField(required=False, choices=[("", "All routes"), *Route.choices])
-    clinician = forms.ModelChoiceField(
+    clinician = StaffChoiceField(  # a network has hundreds of clinicians
         queryset=User.objects.filter(Q(is_therapist=True) | Q(is_prescriber=True)),
         required=False,
-        to_field_name="public_id",
         empty_label="All clinicians",
-        widget=FastSelect,  # a network has hundreds of clinicians
     )
     location = forms.ModelChoiceField(
         queryset=Location.objects.all(),

@@ -11,19 +11,22 @@ integration window closing, a follow-up window passing, a durability date arrivi
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
+from django.db.models import CharField, DateField, DateTimeField, Model, Q
 
 from kapcare.clients.models import CareTeamMember, CareTeamRole, Client
 from kapcare.core.time import practice_zone
 from kapcare.courses import measure_sends
 from kapcare.courses.models import Appointment, Course, Kind, State
+from kapcare.courses.protocols import Protocol
 from kapcare.dosing.models import (
     AdverseEvent,
     Dose,
@@ -68,11 +71,29 @@ def refresh_courses(course_ids: Iterable[int], *, now: dt.datetime) -> int:
     return written
 
 
+# One appointment as the summary reads it: (course id, kind, state, starts at, ends at, clinician).
+VisitRow = tuple[int, str, str, dt.datetime, dt.datetime, int | None]
+
+
 def _refresh_batch(
     ids: Sequence[int], *, now: dt.datetime, settings: rules.ProgressSettings
 ) -> int:
     zone = practice_zone()
-    courses = list(Course.objects.filter(id__in=ids).select_related("client"))
+    courses = list(
+        Course.objects.filter(id__in=ids)
+        .select_related("client")
+        .only(
+            "id",
+            "client_id",
+            "protocol",
+            "phase",
+            "started_on",
+            "ended_on",
+            "protocol_settings",
+            "modalities",
+            "client__date_of_birth",
+        )
+    )
     if not courses:
         return 0
     client_ids = {course.client_id for course in courses}
@@ -84,12 +105,12 @@ def _refresh_batch(
     ):
         starts[client_id].append(_start_of(started_on, zone))
 
-    visits: dict[int, list[Appointment]] = defaultdict(list)
-    for appointment in Appointment.objects.filter(course_id__in=ids).only(
+    # Plain rows, not model instances: a batch has some twenty thousand appointments.
+    visits: dict[int, list[VisitRow]] = defaultdict(list)
+    for row in Appointment.objects.filter(course_id__in=ids).values_list(
         "course_id", "kind", "state", "starts_at", "ends_at", "clinician_id"
     ):
-        assert appointment.course_id is not None  # noqa: S101 - filtered on it
-        visits[appointment.course_id].append(appointment)
+        visits[row[0]].append(row)
 
     team: dict[int, list[tuple[str, int, dt.datetime, dt.datetime | None]]] = defaultdict(list)
     for client_id, role, staff_id, started_at, ended_at in CareTeamMember.objects.filter(
@@ -156,9 +177,11 @@ def _refresh_batch(
         if total is not None:
             scores[client_id].append((instrument, total, completed_at))
 
-    summaries: list[CourseSummary] = []
-    outcomes: list[list[course_figures.Outcome]] = []
-    counts: list[tuple[tuple[str, str, str, int], ...]] = []
+    # A course's plan is its protocol with the settings it pinned; most courses pin the same.
+    plans: dict[tuple[str, str], Protocol] = {}
+    summaries: list[tuple[Any, ...]] = []
+    outcomes: list[tuple[int, course_figures.Outcome]] = []
+    counts: list[tuple[int, tuple[str, str, str, int]]] = []
     for course in courses:
         started_at = _start_of(course.started_on, zone)
         later = [moment for moment in starts[course.client_id] if moment > started_at]
@@ -174,12 +197,16 @@ def _refresh_batch(
             by_instrument[instrument].append(rules.Score(at=completed_at, total=total))
             completions[instrument].append(completed_at)
         appointments = visits[course.id]
-        plan = course.plan
+        key = (course.protocol, json.dumps(course.protocol_settings, sort_keys=True))
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = course.plan
         facts = course_figures.CourseFacts(
             started_at=started_at,
             birth_date=course.client.date_of_birth,
             visits=[
-                course_figures.Visit(a.kind, a.state, a.starts_at, a.ends_at) for a in appointments
+                course_figures.Visit(kind, state, starts_at, ends_at)
+                for _, kind, state, starts_at, ends_at, _ in appointments
             ],
             doses_given=doses[course.id],
             scores=by_instrument,
@@ -187,9 +214,9 @@ def _refresh_batch(
             schedule_events=measure_sends.course_events(
                 course,
                 [
-                    (a.starts_at, a.state)
-                    for a in appointments
-                    if a.kind == Kind.DOSING and a.state in LIVE
+                    (starts_at, state)
+                    for _, kind, state, starts_at, _, _ in appointments
+                    if kind == Kind.DOSING and state in LIVE
                 ],
             ),
             measure_rules=plan.measures,
@@ -201,73 +228,194 @@ def _refresh_batch(
         found = course_figures.figures(facts, now=now, zone=zone, settings=settings)
         therapist, prescriber = _clinicians(team[course.client_id], started_at, appointments)
         summaries.append(
-            CourseSummary(
-                course_id=course.id,
-                client_id=course.client_id,
-                protocol=course.protocol,
-                route=plan.route,
-                started_on=course.started_on,
-                ended_on=course.ended_on,
-                phase=course.phase,
-                completed=course.phase == "completed",
-                therapist_id=therapist,
-                prescriber_id=prescriber,
-                location_id=location.get(course.id),
-                age_band=found.age_band,
-                trauma_focused="emdr" in (course.modalities or []) or course.id in trauma,
-                dosing_sessions=found.dosing_sessions,
-                integration_doses=found.integration_doses,
-                integration_met=found.integration_met,
-                measures_expected=found.measures_expected,
-                measures_done=found.measures_done,
-                appointments_attended=found.appointments_attended,
-                appointments_no_show=found.appointments_no_show,
-                bp_excursion_sessions=found.bp_excursion_sessions,
-                rems_forms_due=found.rems_forms_due,
-                rems_forms_on_time=found.rems_forms_on_time,
-                adverse_events=found.adverse_events,
-                refreshed_at=now,
+            (
+                course.id,
+                course.client_id,
+                course.protocol,
+                plan.route,
+                course.started_on,
+                course.ended_on,
+                course.phase,
+                course.phase == "completed",
+                therapist,
+                prescriber,
+                location.get(course.id),
+                found.age_band,
+                "emdr" in (course.modalities or []) or course.id in trauma,
+                found.dosing_sessions,
+                found.integration_doses,
+                found.integration_met,
+                found.measures_expected,
+                found.measures_done,
+                found.appointments_attended,
+                found.appointments_no_show,
+                found.bp_excursion_sessions,
+                found.rems_forms_due,
+                found.rems_forms_on_time,
+                found.adverse_events,
+                now,
             )
         )
-        outcomes.append(list(found.outcomes))
-        counts.append(found.safety)
+        outcomes.extend((course.id, item) for item in found.outcomes)
+        counts.extend((course.id, row) for row in found.safety)
 
+    course_ids = [course.id for course in courses]
     with transaction.atomic():
-        CourseSummary.objects.filter(course_id__in=[c.id for c in courses]).delete()
-        CourseSummary.objects.bulk_create(summaries)
-        CourseOutcome.objects.bulk_create(
+        CourseSummary.objects.filter(course_id__in=course_ids).delete()
+        summary_of = _insert(CourseSummary, SUMMARY_COLUMNS, summaries, keyed_by="course_id")
+        _insert(
+            CourseOutcome,
+            OUTCOME_COLUMNS,
             [
-                CourseOutcome(
-                    summary=summary,
-                    instrument=item.instrument,
-                    scores=item.scores,
-                    baseline=item.baseline,
-                    latest=item.latest,
-                    change=item.change,
-                    responded=item.responded,
-                    remitted=item.remitted,
-                    days_to_response=item.days_to_response,
-                    days_to_remission=item.days_to_remission,
-                    relapsed=item.relapsed,
-                    kept_3_months=item.kept_3_months,
-                    kept_6_months=item.kept_6_months,
+                (
+                    summary_of[course_id],
+                    item.instrument,
+                    item.scores,
+                    item.baseline,
+                    item.latest,
+                    item.change,
+                    item.responded,
+                    item.remitted,
+                    item.days_to_response,
+                    item.days_to_remission,
+                    item.relapsed,
+                    item.kept_3_months,
+                    item.kept_6_months,
                 )
-                for summary, items in zip(summaries, outcomes, strict=True)
-                for item in items
+                for course_id, item in outcomes
             ],
-            batch_size=2000,
         )
-        CourseSafetyCount.objects.bulk_create(
+        _insert(
+            CourseSafetyCount,
+            SAFETY_COLUMNS,
             [
-                CourseSafetyCount(
-                    summary=summary, category=category, kind=kind, severity=severity, count=n
-                )
-                for summary, rows in zip(summaries, counts, strict=True)
-                for category, kind, severity, n in rows
+                (summary_of[course_id], category, kind, severity, n)
+                for course_id, (category, kind, severity, n) in counts
             ],
-            batch_size=2000,
         )
     return len(summaries)
+
+
+SUMMARY_COLUMNS = (
+    "course_id",
+    "client_id",
+    "protocol",
+    "route",
+    "started_on",
+    "ended_on",
+    "phase",
+    "completed",
+    "therapist_id",
+    "prescriber_id",
+    "location_id",
+    "age_band",
+    "trauma_focused",
+    "dosing_sessions",
+    "integration_doses",
+    "integration_met",
+    "measures_expected",
+    "measures_done",
+    "appointments_attended",
+    "appointments_no_show",
+    "bp_excursion_sessions",
+    "rems_forms_due",
+    "rems_forms_on_time",
+    "adverse_events",
+    "refreshed_at",
+)
+OUTCOME_COLUMNS = (
+    "summary_id",
+    "instrument",
+    "scores",
+    "baseline",
+    "latest",
+    "change",
+    "responded",
+    "remitted",
+    "days_to_response",
+    "days_to_remission",
+    "relapsed",
+    "kept_3_months",
+    "kept_6_months",
+)
+SAFETY_COLUMNS = ("summary_id", "category", "kind", "severity", "count")
+INSERT_ROWS = 2000  # rows per INSERT statement at most
+
+
+def _insert(
+    model: type[Model],
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    keyed_by: str | None = None,
+) -> dict[Any, int]:
+    """Insert plain rows (values in `columns` order, each column a field's column): what
+    `bulk_create` writes, without making and reading back a model instance per row. Values are
+    prepared for the database as the fields prepare them (dates and times; text as plain str).
+    On PostgreSQL each column goes as one array (`INSERT ... SELECT FROM unnest(...)`), so a
+    statement has a parameter per column rather than per value; elsewhere, multi-row INSERTs.
+    With `keyed_by`, returns the new ids by that column's value (unique among the rows)."""
+    if not rows:
+        return {}
+    meta = model._meta
+    fields = {str(f.column): f for f in meta.concrete_fields}
+    prepare: list[tuple[int, Callable[[Any], Any]]] = []
+    for index, column in enumerate(columns):
+        field = fields[column]
+        if isinstance(field, DateField | DateTimeField):
+            prepare.append((index, partial(field.get_db_prep_save, connection=connection)))
+        elif isinstance(field, CharField):
+            prepare.append((index, _text))
+    prepared: list[Sequence[Any]] = list(rows)
+    if prepare:
+        prepared = []
+        for row in rows:
+            values = list(row)
+            for index, convert in prepare:
+                values[index] = convert(values[index])
+            prepared.append(values)
+    quote = connection.ops.quote_name
+    table = quote(str(meta.db_table))
+    names = ", ".join(quote(column) for column in columns)
+    pk = quote(str(meta.pk.column)) if meta.pk is not None else "id"
+    returning = keyed_by is not None and connection.features.can_return_rows_from_bulk_insert
+    tail = f" RETURNING {pk}, {quote(keyed_by)}" if returning and keyed_by is not None else ""
+    found: dict[Any, int] = {}
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            arrays = ", ".join(
+                f"%s::{str(fields[column].db_type(connection)).split('(')[0]}[]"
+                for column in columns
+            )
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}){tail}",  # noqa: S608 - the model's own names
+                [list(values) for values in zip(*prepared, strict=True)],
+            )
+            if tail:
+                found.update((key, row_id) for row_id, key in cursor.fetchall())
+        else:
+            marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
+            limit = connection.features.max_query_params or 65535
+            size = max(1, min(INSERT_ROWS, limit // len(columns)))
+            for start in range(0, len(prepared), size):
+                chunk = prepared[start : start + size]
+                listed = ", ".join([marks] * len(chunk))
+                cursor.execute(
+                    f"INSERT INTO {table} ({names}) VALUES {listed}{tail}",  # noqa: S608 - the model's own names
+                    [value for row in chunk for value in row],
+                )
+                if tail:
+                    found.update((key, row_id) for row_id, key in cursor.fetchall())
+    if keyed_by is not None and not returning:
+        keys = [row[columns.index(keyed_by)] for row in rows]
+        found = dict(
+            model._default_manager.filter(**{f"{keyed_by}__in": keys}).values_list(keyed_by, "pk")
+        )
+    return found
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _start_of(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
@@ -277,7 +425,7 @@ def _start_of(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
 def _clinicians(
     members: Sequence[tuple[str, int, dt.datetime, dt.datetime | None]],
     at: dt.datetime,
-    appointments: Sequence[Appointment],
+    appointments: Sequence[VisitRow],
 ) -> tuple[int | None, int | None]:
     """The course's therapist and prescriber: the care team's at the course's start (the primary
     therapist before another therapist; else the earliest to join after the start), the
@@ -298,7 +446,7 @@ def _clinicians(
 
     therapist = pick(THERAPIST_ROLES)
     if therapist is None and appointments:
-        held = [a.clinician_id for a in appointments if a.state == State.HELD]
+        held = [a[5] for a in appointments if a[2] == State.HELD]
         therapist = max(set(held), key=held.count) if held else None
     return therapist, pick((CareTeamRole.PRESCRIBER,))
 
