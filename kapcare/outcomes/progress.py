@@ -31,7 +31,7 @@ from kapcare.core.time import practice_zone
 from kapcare.courses.measure_sends import course_started_at
 from kapcare.courses.models import Appointment, Course, Kind, State
 from kapcare.courses.selectors import short_instrument_name
-from kapcare.dosing.models import AdverseEvent, Seriousness
+from kapcare.dosing.models import AdverseEvent, DoseRoute, Seriousness
 from kapcare.measures.instruments import INSTRUMENTS, Instrument
 from kapcare.measures.models import Administration
 from kapcare.measures.rules import RemissionRule
@@ -344,31 +344,41 @@ def _current_course(courses: Sequence[Course]) -> tuple[Course | None, Course | 
 def _doses_and_adherence(
     course: Course, now: dt.datetime
 ) -> tuple[tuple[DoseReceived, ...], rules.Adherence]:
+    # Plain values: a dosing session's row also holds its whole pre-dose check and discharge.
     appointments = (
         Appointment.objects.filter(course=course, kind__in=(Kind.DOSING, Kind.INTEGRATION))
         .exclude(state__in=(State.CANCELLED, State.NO_SHOW))
-        .select_related("dosing_session", "dosing_session__dose")
         .order_by("starts_at", "id")
+        .values_list(
+            "kind",
+            "state",
+            "starts_at",
+            "ends_at",
+            "dosing_session__dose__given_at",
+            "dosing_session__dose__route",
+            "dosing_session__dose__dose_mg",
+            "dosing_session__dose__mg_per_kg",
+            "dosing_session__dose__devices",
+        )
     )
+    routes = dict(DoseRoute.choices)
     doses: list[DoseReceived] = []
     held: list[dt.datetime] = []
-    for appointment in appointments:
-        if appointment.kind == Kind.INTEGRATION:
-            if appointment.state == State.HELD:
-                held.append(appointment.starts_at)
+    for kind, state, starts_at, ends_at, given_at, route, dose_mg, per_kg, devices in appointments:
+        if kind == Kind.INTEGRATION:
+            if state == State.HELD:
+                held.append(starts_at)
             continue
-        session = getattr(appointment, "dosing_session", None)
-        dose = getattr(session, "dose", None) if session is not None else None
-        if dose is None:
+        if given_at is None:  # no session yet, or no dose given in it
             continue
         doses.append(
             DoseReceived(
-                given_at=dose.given_at,
-                session_ends_at=appointment.ends_at,
-                route=dose.get_route_display(),
-                dose_mg=dose.dose_mg,
-                mg_per_kg=dose.mg_per_kg,
-                devices=dose.devices,
+                given_at=given_at,
+                session_ends_at=ends_at,
+                route=routes[route],
+                dose_mg=dose_mg,
+                mg_per_kg=per_kg,
+                devices=devices,
             )
         )
     doses.sort(key=lambda item: item.given_at)
