@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 
@@ -38,7 +39,7 @@ class InstrumentHistory:
     # Events drawn on the chart as vertical markers (the doses): (when, label).
     markers: tuple[tuple[dt.datetime, str], ...] = ()
 
-    @property
+    @cached_property  # the chart template reads it several times
     def chart(self) -> dict[str, object] | None:
         """What the trajectory chart draws, or None when there is nothing to plot (no totals,
         or an instrument without a numeric range)."""
@@ -95,7 +96,8 @@ def measure_history(
     administrations = list(
         Administration.objects.current()
         .filter(client=client)
-        .select_related("entered_by")
+        # What the tables and charts show: not the answers (each form's whole questionnaire).
+        .only("id", "public_id", "instrument", "completed_at", "total", "band", "prorated", "flags")
         .order_by("completed_at", "id")
     )
     remission = remission_rules()
