@@ -1,5 +1,10 @@
 """The demo practice that `./run` starts with: one account per role, synthetic clients, and a
-few clients at each stage of ketamine screening (kapcare.synthetic.demo_screening)."""
+few clients at each stage of ketamine screening (kapcare.synthetic.demo_screening).
+
+With `history`, the practice also has that many clients of partner clinics with years of
+courses behind them (a small network from kapcare.synthetic.network, with staff of its own), so
+that the program dashboard has a program to describe; the demo's own clients and scenarios are
+the same with or without it."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from kapcare.synthetic.demo_dosing import create_dosing_demo
 from kapcare.synthetic.demo_inquiries import create_inquiry_demo
 from kapcare.synthetic.demo_screening import create_screening_demo
 from kapcare.synthetic.generator import GeneratedCounts, PracticeStaff, generate_clients
+from kapcare.synthetic.network import generate_network
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,7 @@ class PracticeNotEmpty(Exception):
 
 
 def create_demo_practice(
-    *, clients: int, seed: int, now: dt.datetime
+    *, clients: int, seed: int, now: dt.datetime, history: int = 0
 ) -> tuple[list[DemoAccount], GeneratedCounts]:
     if Client.objects.exists() or User.objects.exists():
         raise PracticeNotEmpty(
@@ -106,6 +112,9 @@ def create_demo_practice(
     create_dosing_demo(courses=courses, staff=created, now=now)
     create_inquiry_demo(front_desk=created["frontdesk"], clinician=created["prescriber2"])
     refresh_courses(Course.objects.values_list("id", flat=True), now=now)
+    if history:
+        # In this process: the demo is built inside one transaction on SQLite.
+        generate_network(clients=history, seed=seed, now=now, years=2, processes=1, alongside=True)
     return accounts, counts
 
 

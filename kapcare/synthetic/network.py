@@ -118,8 +118,11 @@ def generate_network(
     years: int = 3,
     processes: int | None = None,
     progress: Progress = _quiet,
+    alongside: bool = False,
 ) -> NetworkReport:
-    """Generate the network into the configured database (which must hold no clients).
+    """Generate the network into the configured database (which must hold no clients, unless
+    `alongside`: the demo practice adds partner clinics beside its own clients; the network's
+    staff, clinics and rooms must still be new).
 
     Clinics are made by `processes` worker processes (default: one per core; 1: in this
     process) while this one writes; the result is the same whatever their number."""
@@ -136,7 +139,7 @@ def generate_network(
         for i in range(clinic_count)
     ]
     report = NetworkReport(clients, clinic_count, seed, now, years)
-    _refuse_unless_empty(sizes)
+    _refuse_unless_empty(sizes, clients_allowed=alongside)
     workers = processes if processes is not None else (os.cpu_count() or 1)
     with transaction.atomic():
         tables = NetworkTables()
@@ -174,8 +177,14 @@ def generate_network(
 
 def _analyze(rows: dict[str, int], workers: int) -> None:
     """ANALYZE the tables written (by `rows`, table -> rows), spread over `workers` connections
-    of their own (threads), the largest tables first so that the connections finish together."""
+    of their own (threads), the largest tables first so that the connections finish together.
+    Inside a transaction (the rows not committed yet), on this connection alone."""
     quote = connection.ops.quote_name
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            for name in sorted(rows):
+                cursor.execute(f"ANALYZE {quote(name)}")
+        return
     shares: list[list[str]] = [[] for _ in range(max(1, workers))]
     loads = [0] * len(shares)
     for name, count in sorted(rows.items(), key=lambda item: (-item[1], item[0])):
@@ -231,8 +240,8 @@ def usernames(sizes: Sequence[int]) -> list[str]:
     return names
 
 
-def _refuse_unless_empty(sizes: Sequence[int]) -> None:
-    if Client.objects.exists():
+def _refuse_unless_empty(sizes: Sequence[int], *, clients_allowed: bool = False) -> None:
+    if not clients_allowed and Client.objects.exists():
         raise NetworkNotEmpty(
             "This database already has clients; a synthetic network is only generated into an "
             "empty practice."

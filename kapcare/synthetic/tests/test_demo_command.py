@@ -14,6 +14,9 @@ from django.core.management.base import CommandError
 from kapcare.accounts.models import Role, User
 from kapcare.clients.models import Client
 from kapcare.core.models import AuditEvent
+from kapcare.core.time import practice_today
+from kapcare.courses.models import Course
+from kapcare.outcomes.models import CourseSummary
 from kapcare.synthetic.demo import DEMO_STAFF, PracticeNotEmpty, create_demo_practice
 from kapcare.testing.factories import make_client, make_staff
 
@@ -145,3 +148,31 @@ def test_the_demo_opens_with_one_safety_flag(db: None) -> None:
     assert flag.client.care_team.filter(staff__username="nurse").exists()
     assert flag.source_administration is not None
     assert flag.source_administration.answers["q9"] == 1
+
+
+def test_the_demo_with_history_adds_partner_clinics_and_keeps_its_own_scenarios(
+    db: None, tmp_path: Path
+) -> None:
+    out = StringIO()
+    path = tmp_path / "accounts.txt"
+    call_command("demo", clients=8, seed=4, history=40, accounts_file=str(path), stdout=out)
+    assert "8 clients and 40 clients of partner clinics" in out.getvalue()
+    demo_staff = set(User.objects.filter(username__in=[p.username for p in DEMO_STAFF]))
+    own = Client.objects.filter(care_team__staff__in=demo_staff).distinct()
+    partners = Client.objects.exclude(pk__in=own.values("pk"))
+    assert own.count() == 8
+    assert partners.count() == 40
+    # The partner clinics' clients have their own staff, and years of courses behind them whose
+    # outcome summaries are ready for the dashboard.
+    partner_courses = Course.objects.filter(client__in=partners)
+    assert partner_courses.count() >= 40
+    assert CourseSummary.objects.count() == Course.objects.count()
+    assert not partners.filter(care_team__staff__in=demo_staff).exists()
+    first = partner_courses.order_by("started_on").values_list("started_on", flat=True)[0]
+    assert first < practice_today() - dt.timedelta(days=365)
+
+
+def test_history_must_not_be_negative(db: None, tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="--history must be 0 or more"):
+        call_command("demo", history=-1, accounts_file=str(tmp_path / "a"), stdout=StringIO())
+    assert not Client.objects.exists()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -40,6 +41,7 @@ from kapcare.safety.models import FlagKind, RiskAssessment, SafetyFlag
 from kapcare.stock.models import Kind as MovementKind
 from kapcare.stock.models import Lot, Movement
 from kapcare.synthetic.network import NetworkReport, generate_network
+from kapcare.synthetic.network_writer import PublicIds
 
 NOW = dt.datetime(2026, 11, 20, 17, 30, tzinfo=dt.UTC)
 CLIENTS = 60
@@ -338,3 +340,19 @@ def test_status_histories_end_at_the_client_status(network: NetworkReport) -> No
         has_open = Course.objects.filter(client=client).exclude(phase__in=CLOSED_PHASES)
         if has_open.exists():
             assert client.status in ("active", "maintenance")
+
+
+def test_public_ids_are_version_4_uuids_the_same_for_a_seed() -> None:
+    """Drawn a block at a time: across a block's end every id is still a version-4 UUID (RFC
+    9562 variant), none repeats, and the same seed draws the same ones."""
+    drawn = PublicIds("11:public-ids")
+    ids = [drawn.next() for _ in range(2500)]
+    assert len(set(ids)) == len(ids)
+    for value in ids:
+        assert len(value) == 16
+        made = uuid.UUID(bytes=value)
+        assert (made.version, made.variant) == (4, uuid.RFC_4122)
+    again = PublicIds("11:public-ids")
+    assert [again.next() for _ in range(2500)] == ids
+    other = PublicIds("12:public-ids")
+    assert other.next() != ids[0]

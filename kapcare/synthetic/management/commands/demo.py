@@ -25,6 +25,13 @@ class Command(BaseCommand):
         parser.add_argument("--clients", type=int, default=40)
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument(
+            "--history",
+            type=int,
+            default=0,
+            help="also this many clients of partner clinics with years of courses behind them "
+            "(for the program dashboard); ./run uses 400",
+        )
+        parser.add_argument(
             "--accounts-file",
             default=str(Path(settings.DATA_DIR) / "demo-accounts.txt"),
             help="where to write the demo usernames and passwords (mode 0600)",
@@ -33,10 +40,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["clients"] < 0:
             raise CommandError("--clients must be 0 or more")
+        if options["history"] < 0:
+            raise CommandError("--history must be 0 or more")
         try:
             with working_as(WorkContext(channel="cli")), transaction.atomic():
                 accounts, counts = create_demo_practice(
-                    clients=options["clients"], seed=options["seed"], now=now()
+                    clients=options["clients"],
+                    seed=options["seed"],
+                    now=now(),
+                    history=options["history"],
                 )
         except PracticeNotEmpty as error:
             raise CommandError(str(error)) from None
@@ -47,9 +59,12 @@ class Command(BaseCommand):
         os.fchmod(descriptor, 0o600)  # an existing file keeps its old mode without this
         with os.fdopen(descriptor, "w") as handle:
             handle.write("\n".join(lines) + "\n")
+        partners = (
+            f" and {options['history']} clients of partner clinics" if options["history"] else ""
+        )
         self.stdout.write(
-            f"Demo practice created: {counts.clients} clients, {len(accounts)} staff accounts "
-            f"(written to {path})."
+            f"Demo practice created: {counts.clients} clients{partners}, {len(accounts)} staff "
+            f"accounts (written to {path})."
         )
         for account in accounts:
             self.stdout.write(f"  {account.username:<12} {account.password}  {account.roles}")
