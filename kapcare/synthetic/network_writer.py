@@ -472,6 +472,10 @@ def bulk_load(tables: Iterable[Table], *, indexes: bool = True) -> Iterator[None
         for name, definition in secondary:
             drop.append(f"DROP INDEX {quote(name)}")
             restore.insert(0, definition)
+        # Rows written earlier in the same transaction (the demo practice, before its partner
+        # clinics) leave deferred foreign-key checks pending, and PostgreSQL alters no table
+        # with pending checks: run them now.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for statement in drop:
             cursor.execute(statement)
     yield
@@ -480,3 +484,4 @@ def bulk_load(tables: Iterable[Table], *, indexes: bool = True) -> Iterator[None
     with connection.cursor() as cursor:
         for statement in restore:
             cursor.execute(statement)
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # as Django declares them
