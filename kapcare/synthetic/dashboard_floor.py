@@ -25,7 +25,7 @@ from typing import Any
 from django.db import connection
 
 from kapcare.courses.protocols import PROTOCOLS
-from kapcare.outcomes import rules
+from kapcare.outcomes import dashboard, rules
 from kapcare.outcomes.dashboard import (
     YES,
     Dashboard,
@@ -44,19 +44,8 @@ TOTALS, JUDGED, SAFETY, PROTOCOL, MONTH = 1, 2, 3, 4, 5
 COUNT_COLUMNS = 13
 FLOAT_COLUMNS = 3
 
-SUMMED = (
-    "dosing_sessions",
-    "integration_doses",
-    "integration_met",
-    "measures_expected",
-    "measures_done",
-    "appointments_attended",
-    "appointments_no_show",
-    "bp_excursion_sessions",
-    "rems_forms_due",
-    "rems_forms_on_time",
-    "adverse_events",
-)
+# The summed course counts, in the dashboard's order (n3..n13 of the totals section).
+SUMMED = tuple(dashboard.SUMMED.values())
 
 
 def _median_sql(vendor: str) -> str:
