@@ -40,13 +40,10 @@ class StaffChoiceField(forms.ModelChoiceField):
     option: a network of clinics has well over a thousand staff in these lists."""
 
     widget = FastSelect
-    iterator = StaffChoices
+    iterator = StaffChoices  # labels each option itself (no label_from_instance per User)
 
     def __init__(self, queryset: object, **kwargs: object) -> None:
         super().__init__(queryset, to_field_name="public_id", **kwargs)  # type: ignore[arg-type]
-
-    def label_from_instance(self, obj: User) -> str:
-        return obj.display_name
 
 
 class ClientForm(forms.Form):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -116,10 +117,17 @@ def assess(
     """Each item with its state: done (a questionnaire of that instrument was completed inside its
     window), due (window open now), overdue (window closed without one), upcoming."""
     now = utc(now)
+    # Each instrument's completions in UTC and in order once: an item then looks up the first
+    # completion at or after its opening (a course has hundreds of items and of completions).
+    moments = {
+        instrument: sorted(utc(moment) for moment in times)
+        for instrument, times in completed.items()
+    }
     states = []
     for due in dues:
-        times = [utc(moment) for moment in completed.get(due.instrument, ())]
-        if any(due.opens_at <= moment <= due.closes_at for moment in times):
+        times = moments.get(due.instrument, [])
+        first = bisect_left(times, due.opens_at)  # due_list's windows are in UTC
+        if first < len(times) and times[first] <= due.closes_at:
             state = DONE
         elif now > due.closes_at:
             state = OVERDUE

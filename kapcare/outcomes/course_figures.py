@@ -9,13 +9,11 @@ dashboard, the progress page and the course plan judge a course the same way.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from kapcare.courses import schedule
-from kapcare.courses.rules import utc
 from kapcare.outcomes import rules
 
 HELD, NO_SHOW = "held", "no_show"
@@ -144,31 +142,6 @@ def outcome(
     )
 
 
-def measures_counted(
-    dues: Sequence[schedule.Due], completions: Mapping[str, Sequence[dt.datetime]], now: dt.datetime
-) -> tuple[int, int]:
-    """(expected, done) of the items due: an item is done or overdue as `schedule.assess` judges
-    it (done: a completion of its instrument inside its window, ends included; overdue: its
-    window closed without one), and expected when it is either. The same judgement, with each
-    instrument's completions put in UTC and in order once, so that each item looks up the first
-    completion at or after its opening instead of going through them all."""
-    moments = {
-        instrument: sorted(utc(moment) for moment in times)
-        for instrument, times in completions.items()
-    }
-    now = utc(now)
-    expected = done = 0
-    for due in dues:
-        times = moments.get(due.instrument, ())
-        at = bisect_left(times, due.opens_at)  # due_list's windows are in UTC
-        if at < len(times) and times[at] <= due.closes_at:
-            done += 1
-            expected += 1
-        elif now > due.closes_at:
-            expected += 1
-    return expected, done
-
-
 def figures(
     facts: CourseFacts,
     *,
@@ -189,7 +162,12 @@ def figures(
     expected = done = 0
     if facts.schedule_events is not None and facts.measure_rules:
         dues = schedule.due_list(facts.schedule_events, facts.measure_rules)
-        expected, done = measures_counted(dues, facts.completions, now)
+        for _, state in schedule.assess(dues, facts.completions, now):
+            if state == schedule.DONE:
+                done += 1
+                expected += 1
+            elif state == schedule.OVERDUE:
+                expected += 1
 
     today = now.astimezone(zone).date()
     rems_due = [form for form in facts.rems_forms if form.submitted_on or form.due_on < today]

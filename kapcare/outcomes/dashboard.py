@@ -175,24 +175,25 @@ SUMMED = {
     "rems_on_time": "rems_forms_on_time",
     "adverse": "adverse_events",
 }
-# The outcome counts, per protocol and summed over the cohort.
-JUDGED = (
-    "courses",
-    "response_n",
-    "responders",
-    "remission_n",
-    "remitters",
-    "kept3_n",
-    "kept3",
-    "kept6_n",
-    "kept6",
-    "relapse_n",
-    "relapsed",
-    "change_n",
-    "change_sum",
-    "change_squares",
-    "with_days",
-)
+# The outcome counts (and the sums for the mean change), per protocol and, added up, over the
+# cohort. (Django copies an expression into each query that uses it.)
+JUDGED = {
+    "courses": Count("id"),
+    "response_n": Count("id", filter=Q(responded__isnull=False)),
+    "responders": Count("id", filter=Q(responded=True)),
+    "remission_n": Count("id", filter=Q(remitted__isnull=False)),
+    "remitters": Count("id", filter=Q(remitted=True)),
+    "kept3_n": Count("id", filter=Q(kept_3_months__isnull=False)),
+    "kept3": Count("id", filter=Q(kept_3_months=True)),
+    "kept6_n": Count("id", filter=Q(kept_6_months__isnull=False)),
+    "kept6": Count("id", filter=Q(kept_6_months=True)),
+    "relapse_n": Count("id", filter=Q(relapsed__isnull=False)),
+    "relapsed": Count("id", filter=Q(relapsed=True)),
+    "change_n": Count("change"),
+    "change_sum": _sum("change"),
+    "change_squares": Coalesce(Sum(F("change") * F("change")), 0),
+    "with_days": Count("days_to_response"),
+}
 
 
 def dashboard(filters: Filters) -> Dashboard:
@@ -311,26 +312,7 @@ def _by_protocol(filters: Filters) -> dict[str, dict[str, Any]]:
     """The cohort's outcome counts (and the sums for the mean change) by protocol."""
     return {
         row["summary__protocol"]: dict(row)
-        for row in filters.outcomes()
-        .values("summary__protocol")
-        .annotate(
-            courses=Count("id"),
-            response_n=Count("id", filter=Q(responded__isnull=False)),
-            responders=Count("id", filter=Q(responded=True)),
-            remission_n=Count("id", filter=Q(remitted__isnull=False)),
-            remitters=Count("id", filter=Q(remitted=True)),
-            kept3_n=Count("id", filter=Q(kept_3_months__isnull=False)),
-            kept3=Count("id", filter=Q(kept_3_months=True)),
-            kept6_n=Count("id", filter=Q(kept_6_months__isnull=False)),
-            kept6=Count("id", filter=Q(kept_6_months=True)),
-            relapse_n=Count("id", filter=Q(relapsed__isnull=False)),
-            relapsed=Count("id", filter=Q(relapsed=True)),
-            change_n=Count("change"),
-            change_sum=_sum("change"),
-            change_squares=Coalesce(Sum(F("change") * F("change")), 0),
-            with_days=Count("days_to_response"),
-        )
-        .order_by()
+        for row in filters.outcomes().values("summary__protocol").annotate(**JUDGED).order_by()
     }
 
 

@@ -18,6 +18,7 @@ from kapcare.courses.schedule import (
     UPCOMING,
     Anchor,
     CourseEvents,
+    Due,
     MeasureRule,
     assess,
     due_list,
@@ -147,3 +148,61 @@ def test_any_course_gives_an_ordered_list_without_duplicates(
     distinct = len(set(ordered))
     assert sum(1 for d in items if d.anchor == Anchor.BEFORE_EACH_DOSE) <= distinct
     assert all(d.opens_at.tzinfo == dt.UTC for d in items)
+
+
+def naive_states(
+    dues: list[Due], completed: dict[str, list[dt.datetime]], now: dt.datetime
+) -> list[str]:
+    """The rule as written, item by item against every completion (the reference for assess)."""
+    states = []
+    for due in dues:
+        times = [utc(moment) for moment in completed.get(due.instrument, ())]
+        if any(due.opens_at <= moment <= due.closes_at for moment in times):
+            states.append(DONE)
+        elif utc(now) > due.closes_at:
+            states.append(OVERDUE)
+        elif utc(now) >= due.opens_at:
+            states.append(DUE)
+        else:
+            states.append(UPCOMING)
+    return states
+
+
+PROPERTY_RULES = (
+    MeasureRule(("phq9", "gad7"), Anchor.COURSE_START, offsets_hours=(0,), window_hours=72),
+    MeasureRule(("phq9",), Anchor.BEFORE_EACH_DOSE, offsets_hours=(-24,), window_hours=24),
+    MeasureRule(("phq9",), Anchor.AFTER_EACH_DOSE, offsets_hours=(24, 72, 120), window_hours=24),
+)
+
+
+@given(
+    doses=st.lists(st.integers(0, 60 * 24), max_size=6),
+    done=st.lists(
+        st.tuples(st.sampled_from(["phq9", "gad7"]), st.integers(-24, 70 * 24)), max_size=12
+    ),
+    now_hours=st.integers(0, 80 * 24),
+    new_york=st.booleans(),
+)
+def test_assess_is_the_rule_as_written(
+    doses: list[int], done: list[tuple[str, int]], now_hours: int, new_york: bool
+) -> None:
+    """assess (which sorts each instrument's completions once and looks each window up) judges
+    every item as the rule reads, with completions in any order and zone, on window ends and
+    across a daylight-saving change (March in New York)."""
+    zone = zoneinfo.ZoneInfo("America/New_York") if new_york else LA
+    start = dt.datetime(2026, 2, 20, 9, tzinfo=zone)
+    events = CourseEvents(
+        started_at=start,
+        doses=tuple(sorted(start + dt.timedelta(hours=h) for h in doses)),
+    )
+    completions: dict[str, list[dt.datetime]] = {}
+    for instrument, hours_after in done:
+        moment = start + dt.timedelta(hours=hours_after)
+        completions.setdefault(instrument, []).append(
+            moment.astimezone(dt.UTC) if hours_after % 2 else moment
+        )
+    now = start + dt.timedelta(hours=now_hours)
+    dues = due_list(events, PROPERTY_RULES)
+    assert [state for _, state in assess(dues, completions, now)] == naive_states(
+        dues, completions, now
+    )

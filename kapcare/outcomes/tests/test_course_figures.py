@@ -14,7 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kapcare.courses import schedule
 from kapcare.courses.schedule import Anchor, CourseEvents, MeasureRule
 from kapcare.measures.rules import REMISSION_DEFAULTS, practice_remission_rules
 from kapcare.outcomes.course_figures import (
@@ -27,7 +26,6 @@ from kapcare.outcomes.course_figures import (
     age_band,
     age_on,
     figures,
-    measures_counted,
     outcome,
 )
 from kapcare.outcomes.rules import DEFAULT_SETTINGS, ProgressSettings, Score
@@ -319,38 +317,6 @@ class TestMeasures:
         assert (found.measures_expected, found.measures_done) == (0, 0)
         found = run(schedule_events=EVENTS, completions={"phq9": [at(1)]})
         assert (found.measures_expected, found.measures_done) == (0, 0)
-
-    @given(
-        doses=st.lists(st.integers(0, 60 * 24), max_size=6),
-        done=st.lists(
-            st.tuples(st.sampled_from(["phq9", "gad7"]), st.integers(-24, 70 * 24)), max_size=12
-        ),
-        now_hours=st.integers(0, 80 * 24),
-        new_york=st.booleans(),
-    )
-    def test_the_counts_are_the_schedules_own_judgement(
-        self, doses: list[int], done: list[tuple[str, int]], now_hours: int, new_york: bool
-    ) -> None:
-        """measures_counted agrees with schedule.assess item by item (done, or overdue), with
-        completions in any order and zone, on window ends and across a daylight-saving change
-        (March in New York)."""
-        zone = zoneinfo.ZoneInfo("America/New_York") if new_york else LA
-        start = dt.datetime(2026, 2, 20, 9, tzinfo=zone)
-        events = CourseEvents(
-            started_at=start,
-            doses=tuple(sorted(start + dt.timedelta(hours=h) for h in doses)),
-        )
-        completions: dict[str, list[dt.datetime]] = {}
-        for instrument, hours in done:
-            moment = start + dt.timedelta(hours=hours)
-            completions.setdefault(instrument, []).append(
-                moment.astimezone(dt.UTC) if hours % 2 else moment
-            )
-        now = start + dt.timedelta(hours=now_hours)
-        dues = schedule.due_list(events, SCHEDULE)
-        states = [state for _, state in schedule.assess(dues, completions, now)]
-        expected = sum(1 for s in states if s in (schedule.DONE, schedule.OVERDUE))
-        assert measures_counted(dues, completions, now) == (expected, states.count(schedule.DONE))
 
 
 # ---------------------------------------------------------------------------------------------
