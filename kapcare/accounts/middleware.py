@@ -15,6 +15,9 @@ from kapcare.core.time import now
 
 LAST_SEEN_KEY = "kapcare_last_seen"
 SIGNED_IN_KEY = "kapcare_signed_in_at"
+# The idle clock is kept to the minute: marking every request would write the session row on
+# every page. A mark up to a minute old can only end a session that much sooner, never later.
+LAST_SEEN_STEP_SECONDS = 60
 
 
 def session_end_reason(*, signed_in_at: float, last_seen: float | None, current: float) -> str:
@@ -59,7 +62,7 @@ class IdleTimeoutMiddleware:
                         request, f"You were signed out {reason}. Sign in again to continue."
                     )
                     return redirect_to_login(request.get_full_path())
-            else:
+            elif last_seen is None or current - float(last_seen) >= LAST_SEEN_STEP_SECONDS:
                 session[LAST_SEEN_KEY] = current
         return self.get_response(request)
 

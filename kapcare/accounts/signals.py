@@ -8,7 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.db import transaction
 from django.dispatch import receiver
 
-from kapcare.accounts.middleware import SIGNED_IN_KEY
+from kapcare.accounts.middleware import LAST_SEEN_KEY, SIGNED_IN_KEY
 from kapcare.accounts.models import User
 from kapcare.core import audit
 from kapcare.core.time import now
@@ -17,8 +17,10 @@ from kapcare.core.time import now
 @receiver(user_logged_in)
 def audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
-        # The absolute session limit counts from here (see IdleTimeoutMiddleware).
-        request.session[SIGNED_IN_KEY] = now().timestamp()
+        # The absolute session limit and the idle clock count from here (IdleTimeoutMiddleware).
+        signed_in_at = now().timestamp()
+        request.session[SIGNED_IN_KEY] = signed_in_at
+        request.session[LAST_SEEN_KEY] = signed_in_at
     with transaction.atomic():
         audit.record(
             actor=user, action="auth.login", subject_type="staff", subject_public_id=user.public_id

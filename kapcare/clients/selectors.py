@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
 from kapcare.accounts.models import User
 from kapcare.clients.access import visible_clients
@@ -86,24 +86,23 @@ def possible_duplicates(
 
 
 def chart(client: Client) -> Client:
-    """The client with everything the chart page shows, in a fixed number of queries."""
-    return (
-        Client.objects.filter(pk=client.pk)
-        .prefetch_related(
-            active_care_team(),
-            "weights",
-            Prefetch(
-                "status_changes",
-                queryset=StatusChange.objects.select_related("changed_by"),
-            ),
-            Prefetch(
-                "care_team",
-                queryset=CareTeamMember.objects.select_related("staff"),
-                to_attr="all_team",
-            ),
-        )
-        .get()
+    """`client` (as the access check read it) with everything the chart page shows loaded onto
+    it: its weights, status changes and whole care team, one query each however long the
+    history. `active_team` is the care team's current members, from the same rows."""
+    prefetch_related_objects(
+        [client],
+        "weights",
+        Prefetch("status_changes", queryset=StatusChange.objects.select_related("changed_by")),
+        Prefetch(
+            "care_team",
+            queryset=CareTeamMember.objects.select_related("staff"),
+            to_attr="all_team",
+        ),
     )
+    team: list[CareTeamMember] = getattr(client, "all_team")  # noqa: B009 - set by the prefetch
+    # Set like a to_attr prefetch, which is what other readers of the client expect.
+    setattr(client, "active_team", [m for m in team if m.ended_at is None])  # noqa: B010
+    return client
 
 
 def assignable_staff(role_field: str) -> QuerySet[User]:

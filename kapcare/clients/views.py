@@ -32,9 +32,9 @@ from kapcare.core.forms import add_service_errors
 from kapcare.core.models import AuditEvent
 from kapcare.core.time import now, practice_today
 from kapcare.core.views import is_htmx, practice_admin_required, staff_user
-from kapcare.dosing.selectors import dose_markers, dosing_timeline
+from kapcare.dosing.selectors import chart_dosing
 from kapcare.measures.forms import SendLinkForm
-from kapcare.measures.selectors import measure_history
+from kapcare.measures.selectors import current_administrations, measure_history
 from kapcare.notes.selectors import latest_signed_notes
 from kapcare.outcomes.progress import client_progress
 from kapcare.safety.forms import RiskAssessmentForm
@@ -114,16 +114,21 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
 
 
 def _chart_context(client: Client, user: User, **forms: object) -> dict[str, object]:
+    """What the chart shows, for `client` as `chart()` loaded it. The client's questionnaires
+    and courses are read once here and handed to each section that shows them."""
     flags = list(open_flags(client))
     clinician = user.is_clinician
+    # Dosing sessions hold clinical detail: on the timeline and charts for clinicians.
+    dosing = chart_dosing(client) if clinician else None
+    administrations = current_administrations(client)
+    courses = list(client.courses.order_by("started_on", "id"))
     context: dict[str, object] = {
         "client": client,
-        # Dosing sessions hold clinical detail: on the timeline and charts for clinicians.
-        "timeline": chart_timeline(client, dosing_timeline(client) if clinician else ()),
+        "timeline": chart_timeline(client, dosing.timeline if dosing else ()),
         "weight_form": WeightForm(initial={"measured_on": practice_today()}),
         "status_form": StatusForm(initial={"status": client.status}),
         "latest_weight": next(iter(client.weights.all()), None),
-        "measures": measure_history(client, dose_markers(client) if clinician else ()),
+        "measures": measure_history(client, dosing.markers if dosing else (), administrations),
         "self_report_links": list(client.self_report_links.all()[:5]),
         "send_link_form": SendLinkForm(),
         "safety_flags": flags,
@@ -134,10 +139,15 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "can_review_vitals_flag": can_review_vitals_flag(user),
         "screening_run": client.screen_runs.first(),
         "screening_decision": client.screening_decisions.select_related("decided_by").first(),
-        "trauma": trauma_profile(client),
-        "course": client.courses.first(),  # open courses sort first: newest start
+        "trauma": trauma_profile(client, administrations=administrations),
+        # The course that started last (a new course starts only once the last has closed).
+        "course": courses[-1] if courses else None,
         # The compact progress line in the header (scores, doses, integration): clinicians.
-        "progress": client_progress(client, now=now()) if clinician else None,
+        "progress": (
+            client_progress(client, now=now(), courses=courses, administrations=administrations)
+            if clinician
+            else None
+        ),
         "session_notes": latest_signed_notes(user, client),
         "next_appointments": list(
             client.appointments.filter(state="booked", starts_at__gte=now())

@@ -20,7 +20,6 @@ from kapcare.courses.selectors import course_gates
 from kapcare.dosing import parameters, rules
 from kapcare.dosing.models import (
     AdverseEvent,
-    Dose,
     DoseRoute,
     DosingSession,
     Seriousness,
@@ -90,16 +89,20 @@ def day_facts(session: DosingSession) -> DayFacts:
     )
 
 
-def dose_markers(client: Client) -> list[tuple[dt.datetime, str]]:
-    """Every dose given to the client, oldest first, as (when, label) for the measure charts."""
-    doses = Dose.objects.filter(session__client=client).order_by("given_at", "id")
-    return [(dose.given_at, f"{dose.dose_mg.normalize():f} mg {dose.route}") for dose in doses]
+@dataclass(frozen=True)
+class ChartDosing:
+    """The client's dosing sessions as the chart shows them."""
+
+    timeline: list[TimelineEntry]
+    # Every dose given, oldest first, as (when, label): drawn on the measure charts.
+    markers: list[tuple[dt.datetime, str]]
 
 
-def dosing_timeline(client: Client) -> list[TimelineEntry]:
-    """The client's dosing sessions on the chart's timeline: when, the dose, where the session
-    stands, and any vital-signs flag it raised (one query, reading only the columns shown: a
-    session row also holds its whole pre-dose check and discharge)."""
+def chart_dosing(client: Client) -> ChartDosing:
+    """The client's dosing sessions for the chart's timeline (when, the dose, where the session
+    stands, any vital-signs flag it raised) and the doses for the measure charts: one query,
+    reading only the columns shown (a session row also holds its whole pre-dose check and
+    discharge)."""
     flags = (
         SafetyFlag.objects.filter(source_session=OuterRef("pk"))
         .order_by()
@@ -128,6 +131,7 @@ def dosing_timeline(client: Client) -> list[TimelineEntry]:
     )
     states, routes = dict(SessionState.choices), dict(DoseRoute.choices)
     entries = []
+    doses: list[tuple[dt.datetime, int, str]] = []
     for state, starts_at, dose, mg, per_kg, route, given_at, *given_by, flag_count in rows:
         if dose is None:
             text = f"Dosing session ({states[state].lower()})"
@@ -138,10 +142,12 @@ def dosing_timeline(client: Client) -> list[TimelineEntry]:
                 f"Dose {mg.normalize():f} mg {routes[route].lower()}{kg} · {states[state].lower()}"
             )
             at, by = given_at, display_name(*given_by) if given_by[2] else ""
+            doses.append((given_at, dose, f"{mg.normalize():f} mg {route}"))
         if flag_count:
             text += f" · {flag_count} vital-signs flag{'s' if flag_count != 1 else ''}"
         entries.append(TimelineEntry(at, "dosing", text, by))
-    return entries
+    doses.sort(key=lambda item: item[:2])
+    return ChartDosing(entries, [(given_at, label) for given_at, _, label in doses])
 
 
 def awaiting_follow_up_first(events: QuerySet[AdverseEvent]) -> QuerySet[AdverseEvent]:

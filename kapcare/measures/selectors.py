@@ -84,22 +84,41 @@ def remission_rules() -> dict[str, rules.RemissionRule]:
     return rules.practice_remission_rules(settings.MADRS_REMISSION_AT)
 
 
+def current_administrations(client: Client) -> list[Administration]:
+    """The client's current (uncorrected) administrations, oldest first, in one query, without
+    their answers (each form's whole questionnaire): what the chart's readers share."""
+    return list(
+        Administration.objects.current()
+        .filter(client=client)
+        .only(
+            "id",
+            "public_id",
+            "instrument",
+            "completed_at",
+            "total",
+            "band",
+            "prorated",
+            "flags",
+            "details",
+        )
+        .order_by("completed_at", "id")
+    )
+
+
 def measure_history(
-    client: Client, markers: Sequence[tuple[dt.datetime, str]] = ()
+    client: Client,
+    markers: Sequence[tuple[dt.datetime, str]] = (),
+    administrations: Sequence[Administration] | None = None,
 ) -> list[InstrumentHistory]:
-    """Every current (uncorrected) administration, grouped by instrument, in one query; each
-    chart also draws `markers` (the doses, from the caller: measures knows nothing of dosing).
+    """Every current (uncorrected) administration, grouped by instrument (`administrations`
+    when the caller has read them with `current_administrations`, else one query); each chart
+    also draws `markers` (the doses, from the caller: measures knows nothing of dosing).
 
     The baseline is the earliest administration with a total. (When treatment courses exist,
     the course's own baseline will be used instead.)
     """
-    administrations = list(
-        Administration.objects.current()
-        .filter(client=client)
-        # What the tables and charts show: not the answers (each form's whole questionnaire).
-        .only("id", "public_id", "instrument", "completed_at", "total", "band", "prorated", "flags")
-        .order_by("completed_at", "id")
-    )
+    if administrations is None:
+        administrations = current_administrations(client)
     remission = remission_rules()
     grouped: dict[str, list[Administration]] = {}
     for administration in administrations:

@@ -20,11 +20,12 @@ from kapcare.notes.templates import NOTE_KINDS
 
 def can_read_notes(user: User, client: Client) -> bool:
     """A clinician on the client's active care team (also who may write them)."""
-    return bool(
-        user.is_active
-        and user.is_clinician
-        and client.care_team.filter(staff=user, ended_at__isnull=True).exists()
-    )
+    if not (user.is_active and user.is_clinician):
+        return False
+    team = getattr(client, "active_team", None)
+    if team is not None:  # the chart has read the team already (clients.selectors.chart)
+        return any(member.staff_id == user.pk for member in team)
+    return client.care_team.filter(staff=user, ended_at__isnull=True).exists()
 
 
 def _visible(user: User) -> Q:

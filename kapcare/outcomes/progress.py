@@ -391,23 +391,48 @@ def _doses_and_adherence(
     return tuple(doses), adherence
 
 
+def _scores(
+    client: Client,
+    *,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+    now: dt.datetime,
+    administrations: Sequence[Administration] | None,
+) -> list[tuple[str, dt.datetime, int | None]]:
+    """(instrument, completed at, total) of the current scored administrations in the window,
+    oldest first: from `administrations` (the client's current ones, oldest first) when given."""
+    if administrations is not None:
+        return [
+            (a.instrument, a.completed_at, a.total)
+            for a in administrations
+            if a.total is not None
+            and a.completed_at <= now
+            and (since is None or a.completed_at >= since)
+            and (until is None or a.completed_at < until)
+        ]
+    found = Administration.objects.current().filter(
+        client=client, total__isnull=False, completed_at__lte=now
+    )
+    if since is not None:
+        found = found.filter(completed_at__gte=since)
+    if until is not None:
+        found = found.filter(completed_at__lt=until)
+    return list(
+        found.order_by("completed_at", "id").values_list("instrument", "completed_at", "total")
+    )
+
+
 def _instruments(
     client: Client,
     *,
     since: dt.datetime | None,
     until: dt.datetime | None,
     now: dt.datetime,
+    administrations: Sequence[Administration] | None = None,
 ) -> tuple[InstrumentProgress, ...]:
-    administrations = Administration.objects.current().filter(
-        client=client, total__isnull=False, completed_at__lte=now
-    )
-    if since is not None:
-        administrations = administrations.filter(completed_at__gte=since)
-    if until is not None:
-        administrations = administrations.filter(completed_at__lt=until)
     grouped: dict[str, list[rules.Score]] = {}
-    for code, at, total in administrations.order_by("completed_at", "id").values_list(
-        "instrument", "completed_at", "total"
+    for code, at, total in _scores(
+        client, since=since, until=until, now=now, administrations=administrations
     ):
         if code in INSTRUMENTS and total is not None:
             grouped.setdefault(code, []).append(rules.Score(at=at, total=total))
@@ -432,6 +457,7 @@ def progress_for_course(
     *,
     now: dt.datetime,
     next_course: Course | None = None,
+    administrations: Sequence[Administration] | None = None,
 ) -> ClientProgress:
     """Progress through one course (its scores stop at `next_course`'s start, if given)."""
     since = course_started_at(course)
@@ -443,18 +469,29 @@ def progress_for_course(
         since=since,
         until=until,
         next_course=next_course,
-        instruments=_instruments(course.client, since=since, until=until, now=now),
+        instruments=_instruments(
+            course.client, since=since, until=until, now=now, administrations=administrations
+        ),
         doses=doses,
         adherence=adherence,
         now=now,
     )
 
 
-def client_progress(client: Client, *, now: dt.datetime) -> ClientProgress:
+def client_progress(
+    client: Client,
+    *,
+    now: dt.datetime,
+    courses: Sequence[Course] | None = None,
+    administrations: Sequence[Administration] | None = None,
+) -> ClientProgress:
     """The client's progress through their current course (the open one, else the one that
     started last); without any course, over all their scores. Three queries with a course,
-    two without, however long the history."""
-    courses = list(Course.objects.filter(client=client).order_by("started_on", "id"))
+    two without, however long the history; one, when the caller passes what it has read
+    already: the client's `courses` (oldest first) and current `administrations` (oldest
+    first, as `measures.selectors.current_administrations` reads them)."""
+    if courses is None:
+        courses = list(Course.objects.filter(client=client).order_by("started_on", "id"))
     course, following = _current_course(courses)
     if course is None:
         return ClientProgress(
@@ -463,13 +500,17 @@ def client_progress(client: Client, *, now: dt.datetime) -> ClientProgress:
             since=None,
             until=None,
             next_course=None,
-            instruments=_instruments(client, since=None, until=None, now=now),
+            instruments=_instruments(
+                client, since=None, until=None, now=now, administrations=administrations
+            ),
             doses=(),
             adherence=None,
             now=now,
         )
     course.client = client  # already loaded: no query for it
-    return progress_for_course(course, now=now, next_course=following)
+    return progress_for_course(
+        course, now=now, next_course=following, administrations=administrations
+    )
 
 
 @dataclass(frozen=True)

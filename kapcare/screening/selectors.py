@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,12 +161,26 @@ def _latest(client: Client, *instruments: str) -> Administration | None:
     )
 
 
-def trauma_profile(client: Client, cutpoint: int | None = None) -> rules.TraumaProfile:
-    """The latest PCL-5 and ACE, and whether the PCL-5 marks the plan trauma-focused."""
+def _latest_of(administrations: Sequence[Administration], instrument: str) -> Administration | None:
+    """The same as `_latest`, from the client's current administrations already read."""
+    scored = [a for a in administrations if a.instrument == instrument and a.total is not None]
+    return max(scored, key=lambda a: (a.completed_at, a.id), default=None)
+
+
+def trauma_profile(
+    client: Client,
+    cutpoint: int | None = None,
+    administrations: Sequence[Administration] | None = None,
+) -> rules.TraumaProfile:
+    """The latest PCL-5 and ACE, and whether the PCL-5 marks the plan trauma-focused; from
+    `administrations` (the client's current ones, with their details) when the caller has them."""
     if cutpoint is None:
         key = "trauma.pcl5_cutpoint"
         cutpoint = int(settings_for([key])[key].value)
-    pcl5, ace = _latest(client, "pcl5"), _latest(client, "ace")
+    if administrations is None:
+        pcl5, ace = _latest(client, "pcl5"), _latest(client, "ace")
+    else:
+        pcl5, ace = _latest_of(administrations, "pcl5"), _latest_of(administrations, "ace")
     return rules.TraumaProfile(
         pcl5_total=pcl5.total if pcl5 else None,
         pcl5_on=localdate(pcl5.completed_at) if pcl5 else None,

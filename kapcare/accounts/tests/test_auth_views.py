@@ -7,7 +7,9 @@ import json
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client as HttpClient
+from django.test.utils import CaptureQueriesContext
 
 from kapcare.accounts import middleware
 from kapcare.core.models import AuditEvent
@@ -163,6 +165,48 @@ def test_activity_within_the_limit_keeps_the_session(
         assert client.get("/").status_code == 200
         assert is_signed_in(client)
     assert not AuditEvent.objects.filter(action="auth.logout").exists()
+
+
+def last_seen(client: HttpClient) -> float:
+    return float(client.session[middleware.LAST_SEEN_KEY])
+
+
+def test_the_idle_mark_moves_once_a_minute_not_on_every_page(
+    practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = signed_in(practice.nurse)
+    marked = last_seen(client)  # signing in starts the idle clock
+    start = dt.datetime.fromtimestamp(marked, tz=dt.UTC)
+
+    step = middleware.LAST_SEEN_STEP_SECONDS
+    soon = start + dt.timedelta(seconds=step - 1)
+    monkeypatch.setattr(middleware, "now", lambda: soon)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/").status_code == 200
+    assert last_seen(client) == marked  # not written again within the minute
+    assert not [q for q in queries if q["sql"].startswith("UPDATE") and "session" in q["sql"]]
+
+    later_on = start + dt.timedelta(seconds=step)
+    monkeypatch.setattr(middleware, "now", lambda: later_on)
+    assert client.get("/").status_code == 200
+    assert last_seen(client) == later_on.timestamp()
+
+
+def test_a_stale_idle_mark_ends_the_session_sooner_never_later(
+    practice, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = signed_in(practice.nurse)
+    start = dt.datetime.fromtimestamp(last_seen(client), tz=dt.UTC)
+    # Active until just under a minute after signing in (the mark stays at `start`) ...
+    active = start + dt.timedelta(seconds=middleware.LAST_SEEN_STEP_SECONDS - 1)
+    monkeypatch.setattr(middleware, "now", lambda: active)
+    assert client.get("/").status_code == 200
+    assert last_seen(client) == start.timestamp()
+    # ... then idle: the limit counts from the mark, so the session ends by start + limit.
+    end = start + dt.timedelta(minutes=settings.SESSION_IDLE_MINUTES, seconds=1)
+    monkeypatch.setattr(middleware, "now", lambda: end)
+    assert client.get("/clients/").status_code == 302
+    assert not is_signed_in(client)
 
 
 def test_an_idle_api_session_is_signed_out_without_a_redirect(
