@@ -81,5 +81,6 @@ def latest_signed_notes(user: User, client: Client, limit: int = 5) -> list[Sess
     return list(
         SessionNote.objects.filter(client=client, state=NoteState.SIGNED)
         .select_related("appointment", "author")
+        .defer("fields")  # the note itself: the chart lists notes, it does not show them
         .order_by("-appointment__starts_at", "-id")[:limit]
     )

@@ -12,7 +12,16 @@ from kapcare.safety.rules import ORDER
 
 
 def open_flags(client: Client) -> QuerySet[SafetyFlag]:
-    return SafetyFlag.objects.open().filter(client=client).select_related("source_session")
+    """The client's open flags with the dosing session that raised each (for its link; not the
+    session's pre-dose check and discharge, which are large and not shown)."""
+    return (
+        SafetyFlag.objects.open()
+        .filter(client=client)
+        .select_related("source_session")
+        .defer(
+            "source_session__intention", "source_session__pre_check", "source_session__discharge"
+        )
+    )
 
 
 def blocks_dosing(client: Client) -> bool:
@@ -21,12 +30,27 @@ def blocks_dosing(client: Client) -> bool:
     return open_flags(client).exists()
 
 
+BANNER_FIELDS = (
+    "public_id",
+    "kind",
+    "severity",
+    "reason",
+    "raised_at",
+    "client__public_id",
+    "client__preferred_name",
+    "client__legal_given_names",
+    "client__legal_family_name",
+)
+
+
 def open_flags_for(user: User) -> list[SafetyFlag]:
     """Open flags on the clients this person may see, most severe and newest first."""
     flags = (
         SafetyFlag.objects.open()
         .filter(client__in=visible_clients(user))
         .select_related("client")
+        # What the banner on every page shows: the flag and the client's name and link.
+        .only(*BANNER_FIELDS)
         .order_by("-raised_at")
     )
     # Most severe first; the sort is stable, so each severity stays newest first.

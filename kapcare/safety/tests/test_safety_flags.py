@@ -157,6 +157,38 @@ def test_the_banner_shows_on_every_page_for_the_team_only(practice: Practice) ->
     assert [flag.client for flag in open_flags_for(practice.admin)] == [practice.client]
 
 
+def test_the_banner_costs_the_same_queries_however_many_flags(practice: Practice) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kapcare.testing.factories import make_client, make_member
+
+    def raise_flag(client: object) -> None:
+        administration_record(
+            actor=practice.nurse,
+            client=client,
+            instrument="cssrs_screener",
+            answers={"q1": 0, "q2": 0, "q6": 1, "q6_recent": 0},
+        )
+
+    def queries_for_home() -> tuple[int, str]:
+        http = signed_in(practice.front_desk)
+        with CaptureQueriesContext(connection) as captured:
+            body = http.get("/").content.decode()
+        return len(captured), body
+
+    raise_flag(practice.client)
+    one, _ = queries_for_home()
+    for number in range(3):
+        other = make_client(preferred_name=f"Banner{number}")
+        make_member(client=other, staff=practice.front_desk, role="coordinator")
+        raise_flag(other)
+    four, body = queries_for_home()
+    assert "4 open safety flags" in body
+    assert all(f"Banner{number} " in body for number in range(3))
+    assert four == one
+
+
 def test_recording_an_assessment_from_the_chart(practice: Practice) -> None:
     administration_record(
         actor=practice.nurse, client=practice.client, instrument="phq9", answers=PHQ9_ITEM9_1
