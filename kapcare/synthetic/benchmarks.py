@@ -85,6 +85,33 @@ def measure[T](label: str, user: str, call: Callable[[], T], repeat: int) -> tup
     return Timing(label, user, tuple(times), queries), result
 
 
+REFERENCE_LOOP = 300_000  # squares summed by the reference workload
+
+
+def reference_workload(write: Write, when: str, runs: int = 5) -> Timing:
+    """Time a fixed pure-Python loop (no database): a shared machine's speed changes by the
+    hour, and this figure, printed before and after the measurements, says how fast the machine
+    was while they ran. Compare milliseconds between runs only alongside it."""
+
+    def loop() -> int:
+        total = 0
+        for number in range(REFERENCE_LOOP):
+            total += number * number
+        return total
+
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        loop()
+        times.append((time.perf_counter() - started) * 1000)
+    timing = Timing(f"reference workload, {when}", "", tuple(times), 0)
+    write(
+        f"reference workload ({when}): {min(times):.1f} ms min, {timing.median:.1f} ms median "
+        f"of {runs} (a fixed Python loop; lower is a faster machine)"
+    )
+    return timing
+
+
 def signed_in(user: User) -> HttpClient:
     http = HttpClient()
     http.force_login(user)

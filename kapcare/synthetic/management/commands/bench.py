@@ -67,6 +67,11 @@ class Command(BaseCommand):
             raise CommandError("interrupted (any web server it started has been stopped)") from None
 
     def _run(self, mode: str, options: dict[str, Any]) -> None:
+        benchmarks.reference_workload(self.stdout.write, "before")
+        self._measure(mode, options)
+        benchmarks.reference_workload(self.stdout.write, "after")
+
+    def _measure(self, mode: str, options: dict[str, Any]) -> None:
         write = self.stdout.write
         repeat = options["repeat"]
         if mode == "pages":
