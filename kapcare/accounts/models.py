@@ -38,6 +38,15 @@ ROLE_FIELDS: dict[Role, str] = {
 }
 
 
+# The columns `display_name` reads: a page that only names a staff member reads only these.
+NAME_FIELDS = ("first_name", "last_name", "username", "professional_title")
+
+
+def name_fields(relation: str) -> list[str]:
+    """NAME_FIELDS through a relation, for `.only()`: the relation itself and the name."""
+    return [relation, *(f"{relation}__{field}" for field in NAME_FIELDS)]
+
+
 def display_name(first_name: str, last_name: str, username: str, title: str) -> str:
     """How a staff member is named on every page: full name (else username), then the title."""
     name = f"{first_name} {last_name}".strip() or username

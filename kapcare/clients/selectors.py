@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 
-from kapcare.accounts.models import User
+from kapcare.accounts.models import User, name_fields
 from kapcare.clients.access import visible_clients
 from kapcare.clients.models import CareTeamMember, Client, ClientStatus, StatusChange
 from kapcare.core.time import practice_zone
@@ -92,10 +92,23 @@ def chart(client: Client) -> Client:
     prefetch_related_objects(
         [client],
         "weights",
-        Prefetch("status_changes", queryset=StatusChange.objects.select_related("changed_by")),
+        Prefetch(
+            "status_changes",
+            queryset=StatusChange.objects.select_related("changed_by").only(
+                "client", "to_status", "reason", "changed_at", *name_fields("changed_by")
+            ),
+        ),
         Prefetch(
             "care_team",
-            queryset=CareTeamMember.objects.select_related("staff"),
+            queryset=CareTeamMember.objects.select_related("staff").only(
+                "public_id",
+                "client",
+                "role",
+                "started_at",
+                "ended_at",
+                *name_fields("staff"),
+                "staff__public_id",
+            ),
             to_attr="all_team",
         ),
     )

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from kapcare.accounts.models import User
+from kapcare.accounts.models import User, name_fields
 from kapcare.clients import services
 from kapcare.clients.access import access_client, open_chart
 from kapcare.clients.forms import (
@@ -133,12 +133,30 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "send_link_form": SendLinkForm(),
         "safety_flags": flags,
         "has_suicide_flags": any(flag.kind == FlagKind.SUICIDE_RISK for flag in flags),
-        "risk_assessments": list(client.risk_assessments.select_related("assessed_by")[:5]),
+        "risk_assessments": list(
+            client.risk_assessments.select_related("assessed_by").only(
+                "client",
+                "assessed_at",
+                "risk_level",
+                "actions",
+                "safety_plan",
+                *name_fields("assessed_by"),
+            )[:5]
+        ),
         "risk_form": RiskAssessmentForm(),
         "can_assess_risk": can_assess_risk(user),
         "can_review_vitals_flag": can_review_vitals_flag(user),
-        "screening_run": client.screen_runs.first(),
-        "screening_decision": client.screening_decisions.select_related("decided_by").first(),
+        "screening_run": client.screen_runs.only("client", "status", "ran_at").first(),
+        "screening_decision": client.screening_decisions.select_related("decided_by")
+        .only(
+            "client",
+            "decision",
+            "decided_at",
+            "invalidated_at",
+            "invalidation_reason",
+            *name_fields("decided_by"),
+        )
+        .first(),
         "trauma": trauma_profile(client, administrations=administrations),
         # The course that started last (a new course starts only once the last has closed).
         "course": courses[-1] if courses else None,
@@ -152,6 +170,7 @@ def _chart_context(client: Client, user: User, **forms: object) -> dict[str, obj
         "next_appointments": list(
             client.appointments.filter(state="booked", starts_at__gte=now())
             .select_related("clinician")
+            .only("client", "kind", "starts_at", *name_fields("clinician"))
             .order_by("starts_at")[:3]
         ),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
-from kapcare.accounts.models import User
+from kapcare.accounts.models import User, name_fields
 from kapcare.clients.models import Client
 from kapcare.core.time import now
 from kapcare.courses.models import Appointment, State
@@ -81,6 +81,14 @@ def latest_signed_notes(user: User, client: Client, limit: int = 5) -> list[Sess
     return list(
         SessionNote.objects.filter(client=client, state=NoteState.SIGNED)
         .select_related("appointment", "author")
-        .defer("fields")  # the note itself: the chart lists notes, it does not show them
+        # The chart lists the notes (date, kind, author, link); it does not show them.
+        .only(
+            "client",
+            "kind",
+            "appointment",
+            "appointment__public_id",
+            "appointment__starts_at",
+            *name_fields("author"),
+        )
         .order_by("-appointment__starts_at", "-id")[:limit]
     )
