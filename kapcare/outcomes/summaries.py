@@ -1,7 +1,9 @@
 """Keeping the per-course summaries (kapcare.outcomes.models) in step with the records.
 
 `refresh_courses` recomputes the summaries of some courses, a batch at a time, in a fixed number
-of queries per batch (never one per course). Services do not call it one by one: saving any
+of queries per batch (never one per course): `read_records` reads what a batch's summaries are
+computed from as plain values and `summarize`, a pure function, computes them (`kapcare
+generate` calls it too, on the rows it makes). Services do not call it one by one: saving any
 record a summary depends on marks its course, and the marked courses are refreshed once when the
 transaction commits (`watch` below, connected in the app config). What time alone changes (an
 integration window closing, a follow-up window passing, a durability date arriving) is caught by
@@ -15,7 +17,9 @@ import json
 import logging
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -73,14 +77,118 @@ def refresh_courses(course_ids: Iterable[int], *, now: dt.datetime) -> int:
 
 # One appointment as the summary reads it: (course id, kind, state, starts at, ends at, clinician).
 VisitRow = tuple[int, str, str, dt.datetime, dt.datetime, int | None]
+# A therapist or prescriber on a client's care team: (role, staff id, started at, ended at).
+TeamRow = tuple[str, int, dt.datetime, dt.datetime | None]
+# One scored questionnaire of a client: (instrument, total, completed at).
+ScoreRow = tuple[str, int, dt.datetime]
+
+
+@dataclass(frozen=True)
+class CourseRow:
+    """A course as its summary reads it, with its client's date of birth."""
+
+    id: int
+    client_id: int
+    protocol: str
+    phase: str
+    started_on: dt.date
+    ended_on: dt.date | None
+    protocol_settings: dict[str, Any]
+    modalities: Sequence[str]
+    birth_date: dt.date
+
+
+@dataclass(frozen=True)
+class Records:
+    """Everything the summaries of some courses are computed from, as plain values: what
+    `read_records` reads from the database, or what `kapcare generate` takes from the rows it
+    makes (kapcare.synthetic.network_summaries). Keyed by course id unless said otherwise; a
+    missing key means none."""
+
+    courses: Sequence[CourseRow]
+    starts: Mapping[int, Sequence[dt.date]]  # client id -> the start of each of their courses
+    visits: Mapping[int, Sequence[VisitRow]]  # in start order (then id)
+    team: Mapping[int, Sequence[TeamRow]]  # client id -> therapists and prescribers
+    doses: Mapping[int, int]  # dosing sessions with a dose recorded
+    location: Mapping[int, int]  # where the first stock administered for the course came from
+    trauma: AbstractSet[int]  # courses with EMDR work charted in a session
+    excursions: Mapping[int, AbstractSet[int]]  # sessions with a BP stop-level flag
+    rems: Mapping[int, Sequence[course_figures.RemsFacts]]
+    safety: Mapping[int, Sequence[course_figures.SafetyEvent]]  # corrected rows left out
+    scores: Mapping[int, Sequence[ScoreRow]]  # client id -> current forms with a total
+
+
+@dataclass
+class Summaries:
+    """Rows to write: each course's summary (values in SUMMARY_COLUMNS order) and, by course id,
+    its outcomes and safety counts."""
+
+    summaries: list[tuple[Any, ...]] = field(default_factory=list)
+    outcomes: list[tuple[int, course_figures.Outcome]] = field(default_factory=list)
+    counts: list[tuple[int, tuple[str, str, str, int]]] = field(default_factory=list)
+
+    def outcome_rows(self, summary_of: Mapping[int, int]) -> list[tuple[Any, ...]]:
+        """The outcomes in OUTCOME_COLUMNS order, given each course's summary id."""
+        return [
+            (
+                summary_of[course_id],
+                item.instrument,
+                item.scores,
+                item.baseline,
+                item.latest,
+                item.change,
+                item.responded,
+                item.remitted,
+                item.days_to_response,
+                item.days_to_remission,
+                item.relapsed,
+                item.kept_3_months,
+                item.kept_6_months,
+            )
+            for course_id, item in self.outcomes
+        ]
+
+    def safety_rows(self, summary_of: Mapping[int, int]) -> list[tuple[Any, ...]]:
+        """The safety counts in SAFETY_COLUMNS order, given each course's summary id."""
+        return [
+            (summary_of[course_id], category, kind, severity, n)
+            for course_id, (category, kind, severity, n) in self.counts
+        ]
 
 
 def _refresh_batch(
     ids: Sequence[int], *, now: dt.datetime, settings: rules.ProgressSettings
 ) -> int:
     zone = practice_zone()
-    courses = list(
-        Course.objects.filter(id__in=ids)
+    records = read_records(ids, zone=zone)
+    if not records.courses:
+        return 0
+    found = summarize(records, now=now, zone=zone, settings=settings)
+    course_ids = [course.id for course in records.courses]
+    with transaction.atomic():
+        CourseSummary.objects.filter(course_id__in=course_ids).delete()
+        summary_of = _insert(CourseSummary, SUMMARY_COLUMNS, found.summaries, keyed_by="course_id")
+        _insert(CourseOutcome, OUTCOME_COLUMNS, found.outcome_rows(summary_of))
+        _insert(CourseSafetyCount, SAFETY_COLUMNS, found.safety_rows(summary_of))
+    return len(found.summaries)
+
+
+def read_records(ids: Sequence[int], *, zone: dt.tzinfo) -> Records:
+    """The records the summaries of these courses are computed from, in a fixed number of
+    queries."""
+    courses = [
+        CourseRow(
+            id=course.id,
+            client_id=course.client_id,
+            protocol=course.protocol,
+            phase=course.phase,
+            started_on=course.started_on,
+            ended_on=course.ended_on,
+            protocol_settings=course.protocol_settings,
+            modalities=course.modalities or [],
+            birth_date=course.client.date_of_birth,
+        )
+        for course in Course.objects.filter(id__in=ids)
         .select_related("client")
         .only(
             "id",
@@ -93,17 +201,17 @@ def _refresh_batch(
             "modalities",
             "client__date_of_birth",
         )
-    )
+    ]
     if not courses:
-        return 0
+        return Records(courses, {}, {}, {}, {}, {}, set(), {}, {}, {}, {})
     client_ids = {course.client_id for course in courses}
 
     # Each client's course starts, so a course's scores stop where the next course begins.
-    starts: dict[int, list[dt.datetime]] = defaultdict(list)
+    starts: dict[int, list[dt.date]] = defaultdict(list)
     for client_id, started_on in Course.objects.filter(client_id__in=client_ids).values_list(
         "client_id", "started_on"
     ):
-        starts[client_id].append(_start_of(started_on, zone))
+        starts[client_id].append(started_on)
 
     # Plain rows, not model instances: a batch has some twenty thousand appointments.
     visits: dict[int, list[VisitRow]] = defaultdict(list)
@@ -112,7 +220,7 @@ def _refresh_batch(
     ):
         visits[row[0]].append(row)
 
-    team: dict[int, list[tuple[str, int, dt.datetime, dt.datetime | None]]] = defaultdict(list)
+    team: dict[int, list[TeamRow]] = defaultdict(list)
     for client_id, role, staff_id, started_at, ended_at in CareTeamMember.objects.filter(
         client_id__in=client_ids, role__in=[*THERAPIST_ROLES, CareTeamRole.PRESCRIBER]
     ).values_list("client_id", "role", "staff_id", "started_at", "ended_at"):
@@ -167,8 +275,9 @@ def _refresh_batch(
             course_figures.SafetyEvent(SafetyCategory.SIDE_EFFECT, effect, severity)
         )
 
+    # Scores from before the earliest course's start belong to no course here.
     earliest = min(_start_of(course.started_on, zone) for course in courses)
-    scores: dict[int, list[tuple[str, int, dt.datetime]]] = defaultdict(list)
+    scores: dict[int, list[ScoreRow]] = defaultdict(list)
     for client_id, instrument, total, completed_at in (
         Administration.objects.current()
         .filter(client_id__in=client_ids, total__isnull=False, completed_at__gte=earliest)
@@ -177,42 +286,59 @@ def _refresh_batch(
         if total is not None:
             scores[client_id].append((instrument, total, completed_at))
 
-    # A course's plan is its protocol with the settings it pinned; most courses pin the same.
+    return Records(
+        courses, starts, visits, team, doses, location, trauma, excursions, rems, safety, scores
+    )
+
+
+def summarize(
+    records: Records, *, now: dt.datetime, zone: dt.tzinfo, settings: rules.ProgressSettings
+) -> Summaries:
+    """The summary, outcomes and safety counts of each course in `records`, as of `now`. Pure:
+    the records are all it reads."""
+    # A course's plan is its protocol with the settings it pinned; most courses pin the same
+    # (often the same object: its key is then worked out once).
     plans: dict[tuple[str, str], Protocol] = {}
-    summaries: list[tuple[Any, ...]] = []
-    outcomes: list[tuple[int, course_figures.Outcome]] = []
-    counts: list[tuple[int, tuple[str, str, str, int]]] = []
-    for course in courses:
+    keys: dict[tuple[str, int], tuple[str, str]] = {}
+    # The measurement schedule reads a course's phase, start and plan from a Course: one
+    # unsaved instance, filled in for each course (a new one would draw a public id each time).
+    model = Course()
+    found = Summaries()
+    no_visits: Sequence[VisitRow] = ()
+    for course in records.courses:
         started_at = _start_of(course.started_on, zone)
-        later = [moment for moment in starts[course.client_id] if moment > started_at]
-        until = min(later) if later else None
-        in_window = [
-            item
-            for item in scores[course.client_id]
-            if item[2] >= started_at and (until is None or item[2] < until)
-        ]
+        later = [day for day in records.starts.get(course.client_id, ()) if day > course.started_on]
+        until = _start_of(min(later), zone) if later else None
         by_instrument: dict[str, list[rules.Score]] = defaultdict(list)
         completions: dict[str, list[dt.datetime]] = defaultdict(list)
-        for instrument, total, completed_at in in_window:
-            by_instrument[instrument].append(rules.Score(at=completed_at, total=total))
-            completions[instrument].append(completed_at)
-        appointments = visits[course.id]
-        key = (course.protocol, json.dumps(course.protocol_settings, sort_keys=True))
+        for instrument, total, completed_at in records.scores.get(course.client_id, ()):
+            if completed_at >= started_at and (until is None or completed_at < until):
+                by_instrument[instrument].append(rules.Score(at=completed_at, total=total))
+                completions[instrument].append(completed_at)
+        appointments = records.visits.get(course.id, no_visits)
+        model.id, model.client_id = course.id, course.client_id
+        model.protocol, model.phase = course.protocol, course.phase
+        model.started_on, model.ended_on = course.started_on, course.ended_on
+        model.protocol_settings = course.protocol_settings
+        key = keys.get((course.protocol, id(course.protocol_settings)))
+        if key is None:
+            key = (course.protocol, json.dumps(course.protocol_settings, sort_keys=True))
+            keys[course.protocol, id(course.protocol_settings)] = key
         plan = plans.get(key)
         if plan is None:
-            plan = plans[key] = course.plan
+            plan = plans[key] = model.plan
         facts = course_figures.CourseFacts(
             started_at=started_at,
-            birth_date=course.client.date_of_birth,
+            birth_date=course.birth_date,
             visits=[
                 course_figures.Visit(kind, state, starts_at, ends_at)
                 for _, kind, state, starts_at, ends_at, _ in appointments
             ],
-            doses_given=doses[course.id],
+            doses_given=records.doses.get(course.id, 0),
             scores=by_instrument,
             completions=completions,
             schedule_events=measure_sends.course_events(
-                course,
+                model,
                 [
                     (starts_at, state)
                     for _, kind, state, starts_at, _, _ in appointments
@@ -221,13 +347,15 @@ def _refresh_batch(
             ),
             measure_rules=plan.measures,
             integration_hours=int(plan.integration_within_hours.value),
-            bp_excursion_sessions=len(excursions[course.id]),
-            rems_forms=rems[course.id],
-            safety=safety[course.id],
+            bp_excursion_sessions=len(records.excursions.get(course.id, ())),
+            rems_forms=records.rems.get(course.id, ()),
+            safety=records.safety.get(course.id, ()),
         )
-        found = course_figures.figures(facts, now=now, zone=zone, settings=settings)
-        therapist, prescriber = _clinicians(team[course.client_id], started_at, appointments)
-        summaries.append(
+        figures = course_figures.figures(facts, now=now, zone=zone, settings=settings)
+        therapist, prescriber = _clinicians(
+            records.team.get(course.client_id, ()), started_at, appointments
+        )
+        found.summaries.append(
             (
                 course.id,
                 course.client_id,
@@ -239,61 +367,26 @@ def _refresh_batch(
                 course.phase == "completed",
                 therapist,
                 prescriber,
-                location.get(course.id),
-                found.age_band,
-                "emdr" in (course.modalities or []) or course.id in trauma,
-                found.dosing_sessions,
-                found.integration_doses,
-                found.integration_met,
-                found.measures_expected,
-                found.measures_done,
-                found.appointments_attended,
-                found.appointments_no_show,
-                found.bp_excursion_sessions,
-                found.rems_forms_due,
-                found.rems_forms_on_time,
-                found.adverse_events,
+                records.location.get(course.id),
+                figures.age_band,
+                "emdr" in course.modalities or course.id in records.trauma,
+                figures.dosing_sessions,
+                figures.integration_doses,
+                figures.integration_met,
+                figures.measures_expected,
+                figures.measures_done,
+                figures.appointments_attended,
+                figures.appointments_no_show,
+                figures.bp_excursion_sessions,
+                figures.rems_forms_due,
+                figures.rems_forms_on_time,
+                figures.adverse_events,
                 now,
             )
         )
-        outcomes.extend((course.id, item) for item in found.outcomes)
-        counts.extend((course.id, row) for row in found.safety)
-
-    course_ids = [course.id for course in courses]
-    with transaction.atomic():
-        CourseSummary.objects.filter(course_id__in=course_ids).delete()
-        summary_of = _insert(CourseSummary, SUMMARY_COLUMNS, summaries, keyed_by="course_id")
-        _insert(
-            CourseOutcome,
-            OUTCOME_COLUMNS,
-            [
-                (
-                    summary_of[course_id],
-                    item.instrument,
-                    item.scores,
-                    item.baseline,
-                    item.latest,
-                    item.change,
-                    item.responded,
-                    item.remitted,
-                    item.days_to_response,
-                    item.days_to_remission,
-                    item.relapsed,
-                    item.kept_3_months,
-                    item.kept_6_months,
-                )
-                for course_id, item in outcomes
-            ],
-        )
-        _insert(
-            CourseSafetyCount,
-            SAFETY_COLUMNS,
-            [
-                (summary_of[course_id], category, kind, severity, n)
-                for course_id, (category, kind, severity, n) in counts
-            ],
-        )
-    return len(summaries)
+        found.outcomes.extend((course.id, item) for item in figures.outcomes)
+        found.counts.extend((course.id, row) for row in figures.safety)
+    return found
 
 
 SUMMARY_COLUMNS = (

@@ -10,7 +10,10 @@ enrolments, treatment courses under the four protocols with every appointment, d
 vital-signs flags, REMS forms) and questionnaire (PHQ-9, GAD-7, MADRS, with suicide-risk flags
 and risk assessments). How each part is made: kapcare.synthetic.network_people (staff and
 clients), network_courses (pathway, courses and appointments), network_sessions (dosing
-sessions), network_measures (questionnaires), network_stock (lots and the stock log).
+sessions), network_measures (questionnaires), network_stock (lots and the stock log). Each
+course's outcome summary (kapcare.outcomes.models) is computed from the clinic's rows once they
+are made (network_summaries) by `kapcare.outcomes.summaries.summarize`, as `refresh_courses`
+computes it: what a refresh would write.
 
 The same seed, client count, years and `now` give the same network, row for row (the database
 ids, public ids included, are the same when the database starts from the same state). The
@@ -19,9 +22,8 @@ missed or a blood pressure goes past the stop level) are plausible synthetic cho
 clinical figures; clinical values come from the protocols and the rule parameters.
 
 Rows are written with the bulk writer (kapcare.synthetic.network_writer): COPY on PostgreSQL,
-batched inserts on SQLite, a clinic at a time, in one transaction. At the end the outcome
-summaries of every course are computed (kapcare.outcomes.summaries.refresh_courses) and one
-audit event, `synthetic.generate`, records what was made.
+batched inserts on SQLite, a clinic at a time, in one transaction, the summaries with the rest.
+One audit event, `synthetic.generate`, records what was made.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.db.models import ForeignKey
 
 from kapcare.accounts.models import User
@@ -51,6 +53,8 @@ from kapcare.courses.models import Room
 from kapcare.courses.protocols import PROTOCOLS
 from kapcare.dosing import rules, selectors
 from kapcare.dosing.rems import active_certification
+from kapcare.outcomes.rules import ProgressSettings
+from kapcare.outcomes.summaries import progress_settings
 from kapcare.stock.models import Location
 from kapcare.synthetic.network_calendar import Clock
 from kapcare.synthetic.network_courses import ClinicSimulation, ClinicTeam, Network, Plan
@@ -58,7 +62,8 @@ from kapcare.synthetic.network_measures import Measures
 from kapcare.synthetic.network_people import Pools, StaffPlan, staff_member, unusable_password
 from kapcare.synthetic.network_sessions import Charting
 from kapcare.synthetic.network_stock import ClinicStock
-from kapcare.synthetic.network_tables import SHARED, NetworkTables
+from kapcare.synthetic.network_summaries import add_summaries
+from kapcare.synthetic.network_tables import SHARED, SUMMARIES, NetworkTables
 from kapcare.synthetic.network_writer import (
     Batch,
     PublicIds,
@@ -76,7 +81,6 @@ PER_PRESCRIBER = 600
 PER_NURSE = 250
 PER_FRONT_DESK = 1000
 PER_ROOM = 300
-SUMMARY_BATCH = 1000  # courses per refresh_courses call
 
 Progress = Callable[[str, int, int], None]
 
@@ -96,8 +100,10 @@ class NetworkReport:
     rows: dict[str, int] = field(default_factory=dict)  # table -> rows written
     counts: dict[str, int] = field(default_factory=dict)  # what the simulation made
     seconds: float = 0.0
-    outcomes: int | None = None  # course summaries refreshed; None: refresh_courses missing
-    phases: dict[str, float] = field(default_factory=dict)  # seconds spent in each step
+    outcomes: int = 0  # course outcome summaries written
+    # Seconds spent in each step; "of which ..." are parts of the step before them (the workers'
+    # parts added up over the workers, which run side by side).
+    phases: dict[str, float] = field(default_factory=dict)
     overbooked: int = 0
 
     @property
@@ -161,15 +167,13 @@ def generate_network(
                 "rows": report.rows,
             },
         )
-        course_ids = list(range(tables.course.first_id, tables.course.next_id))
+        report.outcomes = tables.course_summary.written
     if connection.vendor == "postgresql":
-        # Fresh bulk data has no planner statistics yet (the summaries' queries need them).
+        # Fresh bulk data has no planner statistics yet; the first reports and pages would run
+        # without them until autovacuum got round to the tables.
         mark = time.perf_counter()
         _analyze(report.rows)
         report.phases["planner statistics (ANALYZE)"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    report.outcomes = _refresh_outcomes(course_ids, now, progress, workers)
-    report.phases["outcome summaries"] = time.perf_counter() - mark
     report.seconds = time.perf_counter() - started
     return report
 
@@ -273,6 +277,7 @@ class Context:
     names: dict[int, str]  # staff id -> display name
     certification: dict[str, str]
     plans: dict[str, Plan]
+    progress: ProgressSettings  # the practice's, for the course summaries
 
 
 @dataclass(frozen=True)
@@ -289,6 +294,7 @@ class ClinicRows:
     rows: dict[str, list[tuple[Any, ...]]]
     counts: dict[str, int]
     overbooked: int
+    summarizing: float = 0.0  # seconds spent computing the course summaries
 
 
 # Set before worker processes start, so that they inherit it (fork).
@@ -328,6 +334,7 @@ def _build(
         names=names,
         certification=certification,
         plans=_plans(),
+        progress=progress_settings(),
     )
     total = sum(sizes)
     progress("clients", 0, total)
@@ -341,11 +348,13 @@ def _build(
         _DONE = context.Value("q", 0)
         pool = context.Pool(processes)
     writer = Writer(PublicIds(f"{seed}:public-ids"))
+    summarizing = 0.0
     try:
         writer.submit(tables)  # staff, clinics and rooms first
         for made in _clinic_rows(pool, specs, progress, total):
             writer.submit_rows(_placed(tables, made))
             report.overbooked += made.overbooked
+            summarizing += made.summarizing
             for name, count in made.counts.items():
                 report.counts[name] = report.counts.get(name, 0) + count
     finally:
@@ -356,6 +365,7 @@ def _build(
         _CONTEXT = _DONE = None
     report.phases["making and writing rows"] = time.perf_counter() - begun
     report.phases["of which writing (alongside)"] = writer.seconds
+    report.phases["of which outcome summaries"] = summarizing
     progress("clients", total, total)
     report.counts = dict(sorted(report.counts.items()))
 
@@ -414,8 +424,9 @@ def _field(table: Table, column: str) -> Any:
 
 
 def _make_clinic(spec: ClinicSpec) -> ClinicRows:
-    """One clinic's clients, courses, sessions, questionnaires and stock, in tables of their own
-    (ids from 1). Deterministic for the seed and the clinic, whichever process makes it."""
+    """One clinic's clients, courses, sessions, questionnaires, stock and course summaries, in
+    tables of their own (ids from 1). Deterministic for the seed and the clinic, whichever
+    process makes it."""
     context = _CONTEXT
     assert context is not None  # noqa: S101 - set before any clinic is made
     index = spec.team.index
@@ -460,13 +471,16 @@ def _make_clinic(spec: ClinicSpec) -> ClinicRows:
             _DONE.value += spec.clients % 50
     team = spec.team
     stock.write(tables, clock, context.now, rng, team.nurses, team.prescribers)
+    named = tables.named()
+    made = {name: table.detach() for name, table in named.items() if name not in SHARED}
+    begun = time.perf_counter()
+    add_summaries(tables, made, now=context.now, zone=zone, settings=context.progress)
+    summarizing = time.perf_counter() - begun
+    for name in SUMMARIES:  # added after the other rows were taken
+        made[name] = named[name].detach()
     auto_ids = PublicIds(f"{context.seed}:clinic:{index}:more-public-ids")
-    rows = {
-        name: table.finish(table.detach(), auto_ids)
-        for name, table in tables.named().items()
-        if name not in SHARED
-    }
-    return ClinicRows(index, rows, network.counts, simulation.calendar.overbooked)
+    rows = {name: named[name].finish(taken, auto_ids) for name, taken in made.items()}
+    return ClinicRows(index, rows, network.counts, simulation.calendar.overbooked, summarizing)
 
 
 def _setup(
@@ -568,50 +582,3 @@ def _user(
     )
     names[user] = plan.display_name
     return user
-
-
-def _refresh_outcomes(
-    course_ids: list[int], now: dt.datetime, progress: Progress, processes: int
-) -> int | None:
-    """Compute every course's outcome summary, in batches (on PostgreSQL, outside a
-    transaction, in `processes` worker processes each with its own connection); None when this
-    kapcare has no kapcare.outcomes.summaries.refresh_courses."""
-    try:
-        from kapcare.outcomes.summaries import refresh_courses  # noqa: F401
-    except ImportError:
-        return None
-    batches = [
-        course_ids[start : start + SUMMARY_BATCH]
-        for start in range(0, len(course_ids), SUMMARY_BATCH)
-    ]
-    done = 0
-    progress("outcomes", 0, len(course_ids))
-    parallel = (
-        processes > 1
-        and len(batches) > 1
-        and connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and "fork" in multiprocessing.get_all_start_methods()
-    )
-    if not parallel:
-        for batch in batches:
-            done += _refresh_batch((batch, now))
-            progress("outcomes", done, len(course_ids))
-        return done
-    # Each worker opens its own connection: none may be inherited open.
-    connections.close_all()
-    context = multiprocessing.get_context("fork")
-    with context.Pool(processes) as pool:
-        for written in pool.imap_unordered(_refresh_batch, [(batch, now) for batch in batches]):
-            done += written
-            progress("outcomes", done, len(course_ids))
-    return done
-
-
-def _refresh_batch(work: tuple[list[int], dt.datetime]) -> int:
-    from kapcare.outcomes.summaries import refresh_courses
-
-    batch, now = work
-    refresh: Any = refresh_courses
-    with transaction.atomic():
-        return int(refresh(batch, now=now) or 0)

@@ -24,6 +24,8 @@ from kapcare.dosing.models import (
     WorkRow,
 )
 from kapcare.measures.models import Administration
+from kapcare.outcomes.models import CourseOutcome, CourseSafetyCount, CourseSummary
+from kapcare.outcomes.summaries import OUTCOME_COLUMNS, SAFETY_COLUMNS, SUMMARY_COLUMNS
 from kapcare.safety.models import RiskAssessment, SafetyFlag
 from kapcare.stock.models import Location, Lot, Movement
 from kapcare.synthetic.network_writer import Table
@@ -34,6 +36,8 @@ TRACKED = ("created_at", "updated_at", "created_by_id", "updated_by_id")
 # The tables the network's setup fills before any clinic's clients (staff, clinics, rooms, the
 # site certification): a clinic's rows refer to these by their final ids.
 SHARED = ("user", "location", "room", "certification")
+# The course summaries: made from a clinic's other rows once they are all made.
+SUMMARIES = ("course_summary", "course_outcome", "course_safety")
 
 
 class NetworkTables:
@@ -300,6 +304,10 @@ class NetworkTables:
                 *TRACKED,
             ),
         )
+        # Each course's outcome summary (kapcare.synthetic.network_summaries).
+        self.course_summary = table(CourseSummary, SUMMARY_COLUMNS)
+        self.course_outcome = table(CourseOutcome, OUTCOME_COLUMNS)
+        self.course_safety = table(CourseSafetyCount, SAFETY_COLUMNS)
 
     def __iter__(self) -> Iterator[Table]:
         """Every table, parents first."""
