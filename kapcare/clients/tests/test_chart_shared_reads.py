@@ -12,10 +12,17 @@ from kapcare.core.time import now
 from kapcare.courses.models import Course, Phase
 from kapcare.dosing.models import Dose
 from kapcare.dosing.selectors import chart_dosing
-from kapcare.measures.models import Administration
 from kapcare.measures.selectors import current_administrations, measure_history
 from kapcare.outcomes.progress import ClientProgress, client_progress
-from kapcare.outcomes.tests.helpers import course, days_ago, dose, integration, score, start_of_day
+from kapcare.outcomes.tests.helpers import (
+    corrected_score,
+    course,
+    days_ago,
+    dose,
+    integration,
+    score,
+    start_of_day,
+)
 from kapcare.screening.selectors import trauma_profile
 from kapcare.testing.personas import Practice
 
@@ -55,29 +62,7 @@ def history_of(practice: Practice) -> None:
     dose(current, practice.nurse, practice.therapist, at=days_ago(12), mg="250")
     dose(current, practice.nurse, practice.therapist, at=days_ago(11), with_dose=False)
     integration(current, practice.therapist, at=days_ago(29))
-    # A corrected PHQ-9: only the correction counts.
-    original = Administration.objects.create(
-        client=client,
-        instrument="phq9",
-        source="score_entry",
-        completed_at=days_ago(3),
-        answers={},
-        total=2,
-        complete=True,
-        scoring_version="test",
-    )
-    Administration.objects.create(
-        client=client,
-        instrument="phq9",
-        source="score_entry",
-        completed_at=days_ago(3),
-        answers={},
-        total=12,
-        complete=True,
-        scoring_version="test",
-        replaces=original,
-        correction_reason="Typed the wrong total.",
-    )
+    corrected_score(client, 2, 12, days_ago(3))  # only the correction counts
 
 
 @pytest.mark.parametrize("with_history", [True, False])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+from typing import Any
 
 from django.utils.timezone import make_aware
 
@@ -53,6 +54,25 @@ def score(client: Client, total: int | None, at: dt.datetime, instrument: str = 
         total=total,
         complete=total is not None,
         scoring_version="test",
+    )
+
+
+def corrected_score(
+    client: Client, wrong: int, right: int, at: dt.datetime, instrument: str = "phq9"
+) -> None:
+    """A score entered as `wrong`, then corrected to `right`: only the correction is current."""
+    fields: dict[str, Any] = {
+        "client": client,
+        "instrument": instrument,
+        "source": "score_entry",
+        "completed_at": at,
+        "answers": {},
+        "complete": True,
+        "scoring_version": "test",
+    }
+    original = Administration.objects.create(**fields, total=wrong)
+    Administration.objects.create(
+        **fields, total=right, replaces=original, correction_reason="Typed the wrong total."
     )
 
 

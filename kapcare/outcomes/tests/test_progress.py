@@ -22,6 +22,7 @@ from kapcare.outcomes.progress import (
     progress_for_course,
 )
 from kapcare.outcomes.tests.helpers import (
+    corrected_score,
     course,
     days_ago,
     dose,
@@ -64,33 +65,10 @@ def test_the_baseline_is_the_first_score_of_the_course(practice: Practice) -> No
 
 
 def test_corrected_scores_count_as_corrected(practice: Practice) -> None:
-    from kapcare.measures.models import Administration
-
     client = practice.client
     course(client, started_days_ago=10)
     score(client, 20, days_ago(9))
-    original = Administration.objects.create(
-        client=client,
-        instrument="phq9",
-        source="score_entry",
-        completed_at=days_ago(2),
-        answers={},
-        total=3,
-        complete=True,
-        scoring_version="test",
-    )
-    Administration.objects.create(
-        client=client,
-        instrument="phq9",
-        source="score_entry",
-        completed_at=days_ago(2),
-        answers={},
-        total=13,
-        complete=True,
-        scoring_version="test",
-        replaces=original,
-        correction_reason="Typed the wrong total.",
-    )
+    corrected_score(client, 3, 13, days_ago(2))
     phq9 = client_progress(client, now=now()).get("phq9")
     assert phq9 is not None
     assert phq9.latest is not None
