@@ -19,12 +19,27 @@ from kapcare.core import audit
 
 
 def visible_clients(user: User) -> QuerySet[Client]:
-    if not user.is_authenticated or not user.is_active:
-        return Client.objects.none()
-    if user.is_practice_admin:
+    staff_id = care_team_scope(user)
+    if staff_id is not None:
+        return care_team_clients(staff_id)
+    if user.is_authenticated and user.is_active and user.is_practice_admin:
         return Client.objects.all()
+    return Client.objects.none()
+
+
+def care_team_scope(user: User) -> int | None:
+    """The staff id whose care teams bound what `user` sees (care_team_clients), or None when
+    it is not so bounded: a practice admin sees everyone, an inactive account no one."""
+    if not user.is_authenticated or not user.is_active or user.is_practice_admin:
+        return None
+    return int(user.pk)
+
+
+def care_team_clients(staff_id: int) -> QuerySet[Client]:
+    """The clients this staff member is an active care-team member of (what a staff member who
+    is not a practice admin sees; by id, for prepared reads: kapcare.core.prepared)."""
     membership = CareTeamMember.objects.filter(
-        client=OuterRef("pk"), staff=user, ended_at__isnull=True
+        client=OuterRef("pk"), staff_id=staff_id, ended_at__isnull=True
     )
     return Client.objects.filter(Exists(membership))
 

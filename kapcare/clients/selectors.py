@@ -7,11 +7,18 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from kapcare.accounts.models import User, name_fields
 from kapcare.clients.access import visible_clients
-from kapcare.clients.models import CareTeamMember, Client, ClientStatus, StatusChange
+from kapcare.clients.models import (
+    CareTeamMember,
+    Client,
+    ClientStatus,
+    StatusChange,
+    WeightMeasurement,
+)
+from kapcare.core.prepared import prepared
 from kapcare.core.time import practice_zone
 
 _DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m-%d-%Y")
@@ -87,35 +94,49 @@ def possible_duplicates(
 
 def chart(client: Client) -> Client:
     """`client` (as the access check read it) with everything the chart page shows loaded onto
-    it: its weights, status changes and whole care team, one query each however long the
-    history. `active_team` is the care team's current members, from the same rows."""
-    prefetch_related_objects(
-        [client],
-        "weights",
-        Prefetch(
-            "status_changes",
-            queryset=StatusChange.objects.select_related("changed_by").only(
-                "client", "to_status", "reason", "changed_at", *name_fields("changed_by")
-            ),
-        ),
-        Prefetch(
-            "care_team",
-            queryset=CareTeamMember.objects.select_related("staff").only(
-                "public_id",
-                "client",
-                "role",
-                "started_at",
-                "ended_at",
-                *name_fields("staff"),
-                "staff__public_id",
-            ),
-            to_attr="all_team",
-        ),
-    )
-    team: list[CareTeamMember] = getattr(client, "all_team")  # noqa: B009 - set by the prefetch
+    it, one query each however long the history: `weight_history` (newest first),
+    `status_history` (newest first), `all_team` (the whole care team, first joined first) and
+    `active_team` (its current members, from the same rows)."""
+    client.weight_history = _weights(client.pk)  # type: ignore[attr-defined]
+    client.status_history = _status_changes(client.pk)  # type: ignore[attr-defined]
+    team = _care_team(client.pk)
     # Set like a to_attr prefetch, which is what other readers of the client expect.
+    setattr(client, "all_team", team)  # noqa: B010
     setattr(client, "active_team", [m for m in team if m.ended_at is None])  # noqa: B010
     return client
+
+
+# The chart's reads, compiled once per process (kapcare.core.prepared): it is the most opened
+# page, and each of these costs Django more to build than the database to answer.
+@prepared(arguments=1)
+def _weights(client_id: int) -> QuerySet[WeightMeasurement]:
+    return WeightMeasurement.objects.filter(client_id=client_id)
+
+
+@prepared(arguments=1)
+def _status_changes(client_id: int) -> QuerySet[StatusChange]:
+    return (
+        StatusChange.objects.filter(client_id=client_id)
+        .select_related("changed_by")
+        .only("client", "to_status", "reason", "changed_at", *name_fields("changed_by"))
+    )
+
+
+@prepared(arguments=1)
+def _care_team(client_id: int) -> QuerySet[CareTeamMember]:
+    return (
+        CareTeamMember.objects.filter(client_id=client_id)
+        .select_related("staff")
+        .only(
+            "public_id",
+            "client",
+            "role",
+            "started_at",
+            "ended_at",
+            *name_fields("staff"),
+            "staff__public_id",
+        )
+    )
 
 
 def assignable_staff(role_field: str) -> QuerySet[User]:
@@ -138,7 +159,7 @@ def chart_timeline(client: Client, more: Iterable[TimelineEntry] = ()) -> list[T
     `more` from the apps that build on clients (dosing sessions).
     """
     entries: list[TimelineEntry] = []
-    for change in client.status_changes.all():
+    for change in getattr(client, "status_history"):  # noqa: B009 - set by chart()
         label = ClientStatus(change.to_status).label
         text = f"Status: {label}" + (f" ({change.reason})" if change.reason else "")
         entries.append(TimelineEntry(change.changed_at, "status", text, _name(change.changed_by)))
@@ -151,7 +172,7 @@ def chart_timeline(client: Client, more: Iterable[TimelineEntry] = ()) -> list[T
             entries.append(
                 TimelineEntry(member.ended_at, "care_team", f"{member.staff} left the team", "")
             )
-    for weight in client.weights.all():
+    for weight in getattr(client, "weight_history"):  # noqa: B009 - set by chart()
         # A weight has a date but no time: it sorts at the end of its day and shows as a date.
         when = dt.datetime.combine(weight.measured_on, dt.time(23, 59), tzinfo=practice_zone())
         entries.append(

@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kapcare.accounts.models import User, name_fields
-from kapcare.clients import services
+from kapcare.clients import chart_reads, services
 from kapcare.clients.access import access_client, open_chart
 from kapcare.clients.forms import (
     CareTeamAddForm,
@@ -39,7 +39,7 @@ from kapcare.notes.selectors import latest_signed_notes
 from kapcare.outcomes.progress import client_progress
 from kapcare.safety.forms import RiskAssessmentForm
 from kapcare.safety.models import FlagKind
-from kapcare.safety.selectors import open_flags
+from kapcare.safety.selectors import open_flags_listed
 from kapcare.safety.services import can_assess_risk, can_review_vitals_flag
 from kapcare.screening.selectors import trauma_profile
 
@@ -116,47 +116,31 @@ def client_create_view(request: HttpRequest) -> HttpResponse:
 def _chart_context(client: Client, user: User, **forms: object) -> dict[str, object]:
     """What the chart shows, for `client` as `chart()` loaded it. The client's questionnaires
     and courses are read once here and handed to each section that shows them."""
-    flags = list(open_flags(client))
+    flags = open_flags_listed(client)
     clinician = user.is_clinician
     # Dosing sessions hold clinical detail: on the timeline and charts for clinicians.
     dosing = chart_dosing(client) if clinician else None
     administrations = current_administrations(client)
-    courses = list(client.courses.order_by("started_on", "id"))
+    courses = chart_reads.courses(client.pk)
+    weights = getattr(client, "weight_history")  # noqa: B009 - set by chart()
     context: dict[str, object] = {
         "client": client,
         "timeline": chart_timeline(client, dosing.timeline if dosing else ()),
         "weight_form": WeightForm(initial={"measured_on": practice_today()}),
         "status_form": StatusForm(initial={"status": client.status}),
-        "latest_weight": next(iter(client.weights.all()), None),
+        "weights": weights,
+        "latest_weight": weights[0] if weights else None,
         "measures": measure_history(client, dosing.markers if dosing else (), administrations),
-        "self_report_links": list(client.self_report_links.all()[:5]),
+        "self_report_links": chart_reads.self_report_links(client.pk),
         "send_link_form": SendLinkForm(),
         "safety_flags": flags,
         "has_suicide_flags": any(flag.kind == FlagKind.SUICIDE_RISK for flag in flags),
-        "risk_assessments": list(
-            client.risk_assessments.select_related("assessed_by").only(
-                "client",
-                "assessed_at",
-                "risk_level",
-                "actions",
-                "safety_plan",
-                *name_fields("assessed_by"),
-            )[:5]
-        ),
+        "risk_assessments": chart_reads.risk_assessments(client.pk),
         "risk_form": RiskAssessmentForm(),
         "can_assess_risk": can_assess_risk(user),
         "can_review_vitals_flag": can_review_vitals_flag(user),
-        "screening_run": client.screen_runs.only("client", "status", "ran_at").first(),
-        "screening_decision": client.screening_decisions.select_related("decided_by")
-        .only(
-            "client",
-            "decision",
-            "decided_at",
-            "invalidated_at",
-            "invalidation_reason",
-            *name_fields("decided_by"),
-        )
-        .first(),
+        "screening_run": next(iter(chart_reads.screening_run(client.pk)), None),
+        "screening_decision": next(iter(chart_reads.screening_decision(client.pk)), None),
         "trauma": trauma_profile(client, administrations=administrations),
         # The course that started last (a new course starts only once the last has closed).
         "course": courses[-1] if courses else None,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
@@ -15,6 +16,7 @@ from kapcare.accounts.models import User, display_name
 from kapcare.clients.access import visible_clients
 from kapcare.clients.models import Client
 from kapcare.clients.selectors import TimelineEntry
+from kapcare.core.prepared import prepared
 from kapcare.core.time import practice_zone
 from kapcare.courses.selectors import course_gates
 from kapcare.dosing import parameters, rules
@@ -103,32 +105,7 @@ def chart_dosing(client: Client) -> ChartDosing:
     stands, any vital-signs flag it raised) and the doses for the measure charts: one query,
     reading only the columns shown (a session row also holds its whole pre-dose check and
     discharge)."""
-    flags = (
-        SafetyFlag.objects.filter(source_session=OuterRef("pk"))
-        .order_by()
-        .values("source_session")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    rows = (
-        DosingSession.objects.filter(client=client)
-        .annotate(flag_count=Coalesce(Subquery(flags), 0))
-        .order_by("appointment__starts_at")
-        .values_list(
-            "state",
-            "appointment__starts_at",
-            "dose__id",
-            "dose__dose_mg",
-            "dose__mg_per_kg",
-            "dose__route",
-            "dose__given_at",
-            "dose__given_by__first_name",
-            "dose__given_by__last_name",
-            "dose__given_by__username",
-            "dose__given_by__professional_title",
-            "flag_count",
-        )
-    )
+    rows = _chart_dosing_rows(client.pk)
     states, routes = dict(SessionState.choices), dict(DoseRoute.choices)
     entries = []
     doses: list[tuple[dt.datetime, int, str]] = []
@@ -148,6 +125,37 @@ def chart_dosing(client: Client) -> ChartDosing:
         entries.append(TimelineEntry(at, "dosing", text, by))
     doses.sort(key=lambda item: item[:2])
     return ChartDosing(entries, [(given_at, label) for given_at, _, label in doses])
+
+
+@prepared(arguments=1)
+def _chart_dosing_rows(client_id: int) -> QuerySet[Any]:
+    # Read on every chart: compiled once (kapcare.core.prepared).
+    flags = (
+        SafetyFlag.objects.filter(source_session=OuterRef("pk"))
+        .order_by()
+        .values("source_session")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        DosingSession.objects.filter(client_id=client_id)
+        .annotate(flag_count=Coalesce(Subquery(flags), 0))
+        .order_by("appointment__starts_at")
+        .values_list(
+            "state",
+            "appointment__starts_at",
+            "dose__id",
+            "dose__dose_mg",
+            "dose__mg_per_kg",
+            "dose__route",
+            "dose__given_at",
+            "dose__given_by__first_name",
+            "dose__given_by__last_name",
+            "dose__given_by__username",
+            "dose__given_by__professional_title",
+            "flag_count",
+        )
+    )
 
 
 def awaiting_follow_up_first(events: QuerySet[AdverseEvent]) -> QuerySet[AdverseEvent]:

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from kapcare.accounts.models import User
 from kapcare.clients.access import visible_clients
 from kapcare.clients.models import Client
+from kapcare.core.prepared import prepared
 from kapcare.measures import rules
 from kapcare.measures.instruments import INSTRUMENTS, Instrument
 from kapcare.measures.models import Administration, SelfReportLink
@@ -87,9 +89,15 @@ def remission_rules() -> dict[str, rules.RemissionRule]:
 def current_administrations(client: Client) -> list[Administration]:
     """The client's current (uncorrected) administrations, oldest first, in one query, without
     their answers (each form's whole questionnaire): what the chart's readers share."""
-    return list(
+    return _current_administrations(client.pk)
+
+
+@prepared(arguments=1)
+def _current_administrations(client_id: int) -> QuerySet[Administration]:
+    # Read on every chart: compiled once (kapcare.core.prepared).
+    return (
         Administration.objects.current()
-        .filter(client=client)
+        .filter(client_id=client_id)
         .only(
             "id",
             "public_id",

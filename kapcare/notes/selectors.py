@@ -12,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 
 from kapcare.accounts.models import User, name_fields
 from kapcare.clients.models import Client
+from kapcare.core.prepared import prepared
 from kapcare.core.time import now
 from kapcare.courses.models import Appointment, State
 from kapcare.notes.models import NoteState, SessionNote
@@ -73,13 +74,24 @@ def sessions_waiting_for_a_note(user: User, client: Client) -> QuerySet[Appointm
     ).order_by("-starts_at")
 
 
-def latest_signed_notes(user: User, client: Client, limit: int = 5) -> list[SessionNote] | None:
+CHART_NOTES = 5  # the chart lists this many
+
+
+def latest_signed_notes(
+    user: User, client: Client, limit: int = CHART_NOTES
+) -> list[SessionNote] | None:
     """The client's latest signed notes for the chart, newest session first; None when this
     person does not read session notes (the chart then leaves the section out)."""
     if not can_read_notes(user, client):
         return None
-    return list(
-        SessionNote.objects.filter(client=client, state=NoteState.SIGNED)
+    if limit == CHART_NOTES:
+        return _latest_signed(client.pk)
+    return list(_signed(client.pk)[:limit])
+
+
+def _signed(client_id: int) -> QuerySet[SessionNote]:
+    return (
+        SessionNote.objects.filter(client_id=client_id, state=NoteState.SIGNED)
         .select_related("appointment", "author")
         # The chart lists the notes (date, kind, author, link); it does not show them.
         .only(
@@ -90,5 +102,11 @@ def latest_signed_notes(user: User, client: Client, limit: int = 5) -> list[Sess
             "appointment__starts_at",
             *name_fields("author"),
         )
-        .order_by("-appointment__starts_at", "-id")[:limit]
+        .order_by("-appointment__starts_at", "-id")
     )
+
+
+@prepared(arguments=1)
+def _latest_signed(client_id: int) -> QuerySet[SessionNote]:
+    # Read on every chart: compiled once (kapcare.core.prepared).
+    return _signed(client_id)[:CHART_NOTES]

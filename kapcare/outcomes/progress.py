@@ -23,10 +23,12 @@ import datetime as dt
 import decimal
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from kapcare.clients.models import Client
+from kapcare.core.prepared import prepared
 from kapcare.core.time import practice_zone
 from kapcare.courses.measure_sends import course_started_at
 from kapcare.courses.models import Appointment, Course, Kind, State
@@ -344,23 +346,7 @@ def _current_course(courses: Sequence[Course]) -> tuple[Course | None, Course | 
 def _doses_and_adherence(
     course: Course, now: dt.datetime
 ) -> tuple[tuple[DoseReceived, ...], rules.Adherence]:
-    # Plain values: a dosing session's row also holds its whole pre-dose check and discharge.
-    appointments = (
-        Appointment.objects.filter(course=course, kind__in=(Kind.DOSING, Kind.INTEGRATION))
-        .exclude(state__in=(State.CANCELLED, State.NO_SHOW))
-        .order_by("starts_at", "id")
-        .values_list(
-            "kind",
-            "state",
-            "starts_at",
-            "ends_at",
-            "dosing_session__dose__given_at",
-            "dosing_session__dose__route",
-            "dosing_session__dose__dose_mg",
-            "dosing_session__dose__mg_per_kg",
-            "dosing_session__dose__devices",
-        )
-    )
+    appointments = _dosing_and_integration(course.pk)
     routes = dict(DoseRoute.choices)
     doses: list[DoseReceived] = []
     held: list[dt.datetime] = []
@@ -389,6 +375,28 @@ def _doses_and_adherence(
         now=now,
     )
     return tuple(doses), adherence
+
+
+@prepared(arguments=1)
+def _dosing_and_integration(course_id: int) -> QuerySet[Any]:
+    # Plain values: a dosing session's row also holds its whole pre-dose check and discharge.
+    # Read on every chart: compiled once (kapcare.core.prepared).
+    return (
+        Appointment.objects.filter(course_id=course_id, kind__in=(Kind.DOSING, Kind.INTEGRATION))
+        .exclude(state__in=(State.CANCELLED, State.NO_SHOW))
+        .order_by("starts_at", "id")
+        .values_list(
+            "kind",
+            "state",
+            "starts_at",
+            "ends_at",
+            "dosing_session__dose__given_at",
+            "dosing_session__dose__route",
+            "dosing_session__dose__dose_mg",
+            "dosing_session__dose__mg_per_kg",
+            "dosing_session__dose__devices",
+        )
+    )
 
 
 def _scores(

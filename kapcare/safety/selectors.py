@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from kapcare.accounts.models import User
-from kapcare.clients.access import visible_clients
+from kapcare.clients.access import care_team_clients, care_team_scope, visible_clients
 from kapcare.clients.models import Client
+from kapcare.core.prepared import prepared
 from kapcare.safety.models import SafetyFlag, Severity
 from kapcare.safety.rules import ORDER
 
@@ -22,6 +23,16 @@ def open_flags(client: Client) -> QuerySet[SafetyFlag]:
             "source_session__intention", "source_session__pre_check", "source_session__discharge"
         )
     )
+
+
+def open_flags_listed(client: Client) -> list[SafetyFlag]:
+    """`open_flags` as a list (what the chart shows), compiled once (kapcare.core.prepared)."""
+    return _open_flags(client.pk)
+
+
+@prepared(arguments=1)
+def _open_flags(client_id: int) -> QuerySet[SafetyFlag]:
+    return open_flags(Client(pk=client_id))
 
 
 def blocks_dosing(client: Client) -> bool:
@@ -43,15 +54,29 @@ BANNER_FIELDS = (
 )
 
 
-def open_flags_for(user: User) -> list[SafetyFlag]:
-    """Open flags on the clients this person may see, most severe and newest first."""
-    flags = (
+def _banner(clients: QuerySet[Client]) -> QuerySet[SafetyFlag]:
+    return (
         SafetyFlag.objects.open()
-        .filter(client__in=visible_clients(user))
+        .filter(client__in=clients)
         .select_related("client")
         # What the banner on every page shows: the flag and the client's name and link.
         .only(*BANNER_FIELDS)
         .order_by("-raised_at")
     )
+
+
+@prepared(arguments=1)
+def _care_team_banner(staff_id: int) -> QuerySet[SafetyFlag]:
+    # Read on every page: compiled once (kapcare.core.prepared).
+    return _banner(care_team_clients(staff_id))
+
+
+def open_flags_for(user: User) -> list[SafetyFlag]:
+    """Open flags on the clients this person may see, most severe and newest first."""
+    staff_id = care_team_scope(user)
+    if staff_id is not None:
+        flags = _care_team_banner(staff_id)
+    else:
+        flags = list(_banner(visible_clients(user)))
     # Most severe first; the sort is stable, so each severity stays newest first.
     return sorted(flags, key=lambda flag: -ORDER.index(Severity(flag.severity)))
