@@ -36,6 +36,7 @@ class NotPreparable(Exception):
 
 @dataclass(frozen=True)
 class _Compiled:
+    alias: str
     queryset: QuerySet[Any]
     compiler: SQLCompiler
     sql: str
@@ -62,20 +63,15 @@ class PreparedRead[T]:
         params = list(compiled.params)
         for position, index in compiled.slots:
             params[position] = values[index]
-        alias = compiled.queryset.db
         compiler = copy.copy(compiled.compiler)
         # The connection is per thread: the one this call runs on.
-        compiler.connection = connections[alias]
+        compiler.connection = connections[compiled.alias]
         sql = compiled.sql
         compiler.as_sql = lambda *args, **kwargs: (sql, tuple(params))  # type: ignore[method-assign]
         queryset = compiled.queryset.all()  # a copy, with its own copy of the query
-        query = queryset.query
-        query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
-        iterable = queryset._iterable_class
-        queryset.query = query
-        # Setting a query with selected values makes a queryset yield dicts: keep its own kind
-        # (model instances, tuples or flat values).
-        queryset._iterable_class = iterable
+        # Only this copy's query hands out the compiler (assigning the queryset a new query
+        # instead would also turn its rows into dicts).
+        queryset.query.get_compiler = lambda *args, **kwargs: compiler  # type: ignore[method-assign]
         return list(queryset)
 
     def _get(self) -> _Compiled:
@@ -105,7 +101,7 @@ class PreparedRead[T]:
             slots.append((position, markers.index(one)))
         if sorted({index for _, index in slots}) != list(range(self._arguments)):
             raise NotPreparable("an argument does not reach the SQL as a parameter")
-        return _Compiled(first, compiler, sql, tuple(params), tuple(slots))
+        return _Compiled(first.db, first, compiler, sql, tuple(params), tuple(slots))
 
     def _markers(self, base: int) -> Sequence[int]:
         return [base - 1000 * index for index in range(self._arguments)]
