@@ -124,8 +124,11 @@ class CareTeamMember(TrackedModel):
     """A staff member's place on one client's care team. Ending it keeps the row (history)."""
 
     client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="care_team")
-    staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="care_team_memberships"
+    staff = models.ForeignKey(  # careteam_staff_client leads with it: no index of its own
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="care_team_memberships",
+        db_index=False,
     )
     role = models.CharField(max_length=20, choices=CareTeamRole.choices)
     started_at = models.DateTimeField(default=now)

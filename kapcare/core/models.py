@@ -18,6 +18,10 @@ class TrackedModel(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not indexed: nothing looks rows up by who wrote them (the audit log answers "what did
+    # this person do"), and an index per column on every tracked table would be kept up on
+    # every write of the busiest tables (vitals, scales, questionnaires) for nothing. Staff
+    # accounts are deactivated, never deleted, so the PROTECT check never needs them either.
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -25,6 +29,7 @@ class TrackedModel(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        db_index=False,
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -33,6 +38,7 @@ class TrackedModel(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         editable=False,
+        db_index=False,
     )
 
     class Meta:

@@ -140,7 +140,10 @@ class Appointment(TrackedModel):
     """A session with one or two clinicians (a dosing session has both: the monitoring clinician
     and the therapist), in a room where it needs one, in the practice's time."""
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="appointments")
+    # The Meta indexes lead with the client, the clinicians and the room: no index of their own.
+    client = models.ForeignKey(
+        Client, on_delete=models.PROTECT, related_name="appointments", db_index=False
+    )
     course = models.ForeignKey(
         Course, null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
     )
@@ -148,12 +151,17 @@ class Appointment(TrackedModel):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     second_clinician = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
-    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT)
+    room = models.ForeignKey(Room, null=True, blank=True, on_delete=models.PROTECT, db_index=False)
     state = models.CharField(max_length=10, choices=State.choices, default=State.BOOKED)
     state_reason = models.CharField(max_length=300, blank=True)
     # Set in the same statement that claims the reminder, so that two workers never both send

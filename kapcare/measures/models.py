@@ -29,7 +29,9 @@ class AdministrationQuerySet(models.QuerySet["Administration"]):
 class Administration(TrackedModel):
     """Immutable once saved: a correction is a new administration that `replaces` this one."""
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="administrations")
+    client = models.ForeignKey(  # admin_client_instr leads with it: no index of its own
+        Client, on_delete=models.PROTECT, related_name="administrations", db_index=False
+    )
     instrument = models.CharField(max_length=40)
     source = models.CharField(max_length=20, choices=Source.choices)
     completed_at = models.DateTimeField(default=now)

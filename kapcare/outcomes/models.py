@@ -82,7 +82,9 @@ class CourseOutcome(models.Model):
 
     The dashboard filters these through their summary's dimensions."""
 
-    summary = models.ForeignKey(CourseSummary, on_delete=models.CASCADE, related_name="outcomes")
+    summary = models.ForeignKey(  # one_outcome_each leads with it: no index of its own
+        CourseSummary, on_delete=models.CASCADE, related_name="outcomes", db_index=False
+    )
     instrument = models.CharField(max_length=40)
     scores = models.PositiveIntegerField()
     baseline = models.IntegerField()

@@ -62,7 +62,9 @@ class SafetyFlag(TrackedModel):
     An open flag is what later blocks a dosing session (kapcare.safety.selectors.blocks_dosing).
     """
 
-    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="safety_flags")
+    client = models.ForeignKey(  # flag_client_open leads with it: no index of its own
+        Client, on_delete=models.PROTECT, related_name="safety_flags", db_index=False
+    )
     kind = models.CharField(max_length=14, choices=FlagKind.choices, default=FlagKind.SUICIDE_RISK)
     severity = models.CharField(max_length=10, choices=Severity.choices)
     reason = models.CharField(max_length=300)

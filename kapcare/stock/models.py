@@ -98,7 +98,9 @@ class MovementQuerySet(models.QuerySet["Movement"]):
 class Movement(TrackedModel):
     """One entry of the log. `quantity_mg` is signed: positive into stock, negative out of it."""
 
-    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="movements")
+    lot = models.ForeignKey(  # stock_lot_location_latest leads with it: no index of its own
+        Lot, on_delete=models.PROTECT, related_name="movements", db_index=False
+    )
     location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="movements")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     quantity_mg = models.DecimalField(max_digits=10, decimal_places=2)
