@@ -23,7 +23,11 @@ clinical figures; clinical values come from the protocols and the rule parameter
 
 Rows are written with the bulk writer (kapcare.synthetic.network_writer): COPY on PostgreSQL,
 batched inserts on SQLite, a clinic at a time, in one transaction, the summaries with the rest.
-One audit event, `synthetic.generate`, records what was made.
+Clinics are made by worker processes while this process writes. A clinic's rows are made with
+ids from 1, then given their final ids, which follow the previous clinic's rows
+(kapcare.synthetic.network_ids), and on PostgreSQL encoded for COPY, all in the worker: this
+process only sends each clinic's bytes. One audit event, `synthetic.generate`, records what was
+made.
 """
 
 from __future__ import annotations
@@ -58,6 +62,7 @@ from kapcare.outcomes.summaries import progress_settings
 from kapcare.stock.models import Location
 from kapcare.synthetic.network_calendar import Clock
 from kapcare.synthetic.network_courses import ClinicSimulation, ClinicTeam, Network, Plan
+from kapcare.synthetic.network_ids import IdHandoff
 from kapcare.synthetic.network_measures import Measures
 from kapcare.synthetic.network_people import Pools, StaffPlan, staff_member, unusable_password
 from kapcare.synthetic.network_sessions import Charting
@@ -70,6 +75,7 @@ from kapcare.synthetic.network_writer import (
     Table,
     Writer,
     bulk_load,
+    encoded,
     reset_sequences,
 )
 
@@ -278,6 +284,10 @@ class Context:
     certification: dict[str, str]
     plans: dict[str, Plan]
     progress: ProgressSettings  # the practice's, for the course summaries
+    # For each table a clinic fills: (position in its rows, table referred to) of its foreign
+    # keys to rows of the same clinic, which move with those rows to their final ids.
+    keys: dict[str, tuple[tuple[int, str], ...]]
+    encode: bool  # encode the rows for PostgreSQL's COPY where they are made
 
 
 @dataclass(frozen=True)
@@ -288,18 +298,23 @@ class ClinicSpec:
 
 @dataclass
 class ClinicRows:
-    """One clinic's rows (ids from 1 in each table) and what its simulation counted."""
+    """One clinic's rows with their final ids (each table's encoded for COPY on PostgreSQL),
+    how many rows each table has and what its simulation counted."""
 
     index: int
-    rows: dict[str, list[tuple[Any, ...]]]
+    rows: dict[str, Sequence[Sequence[Any]] | bytes]
+    sizes: dict[str, int]
+    first_ids: dict[str, int]
     counts: dict[str, int]
     overbooked: int
     summarizing: float = 0.0  # seconds spent computing the course summaries
+    waiting: float = 0.0  # seconds spent waiting for the clinic before to take its ids
 
 
 # Set before worker processes start, so that they inherit it (fork).
 _CONTEXT: Context | None = None
 _DONE: Any = None  # a shared counter of clients made, for the progress bar
+_IDS: IdHandoff | None = None
 
 
 def _build(
@@ -312,7 +327,7 @@ def _build(
     report: NetworkReport,
     progress: Progress,
 ) -> None:
-    global _CONTEXT, _DONE
+    global _CONTEXT, _DONE, _IDS
     rng = random.Random(seed)
     zone = practice_zone()
     clock = Clock(zone)
@@ -335,7 +350,11 @@ def _build(
         certification=certification,
         plans=_plans(),
         progress=progress_settings(),
+        keys=_local_keys(tables),
+        encode=connection.vendor == "postgresql",
     )
+    local = [name for name in tables.named() if name not in SHARED]
+    first = {name: tables.named()[name].next_id for name in local}
     total = sum(sizes)
     progress("clients", 0, total)
     begun = time.perf_counter()
@@ -346,15 +365,19 @@ def _build(
     if processes > 1:
         context = multiprocessing.get_context("fork")
         _DONE = context.Value("q", 0)
+        _IDS = IdHandoff(first, len(specs), context)
         pool = context.Pool(processes)
+    else:
+        _IDS = IdHandoff(first, len(specs))
     writer = Writer(PublicIds(f"{seed}:public-ids"))
-    summarizing = 0.0
+    summarizing = waiting = 0.0
     try:
         writer.submit(tables)  # staff, clinics and rooms first
         for made in _clinic_rows(pool, specs, progress, total):
             writer.submit_rows(_placed(tables, made))
             report.overbooked += made.overbooked
             summarizing += made.summarizing
+            waiting += made.waiting
             for name, count in made.counts.items():
                 report.counts[name] = report.counts.get(name, 0) + count
     finally:
@@ -362,10 +385,11 @@ def _build(
             pool.terminate()
             pool.join()
         writer.close()
-        _CONTEXT = _DONE = None
+        _CONTEXT = _DONE = _IDS = None
     report.phases["making and writing rows"] = time.perf_counter() - begun
     report.phases["of which writing (alongside)"] = writer.seconds
     report.phases["of which outcome summaries"] = summarizing
+    report.phases["of which waiting for ids"] = waiting
     progress("clients", total, total)
     report.counts = dict(sorted(report.counts.items()))
 
@@ -377,58 +401,70 @@ def _clinic_rows(
     clinics ahead of the one being written)."""
     if pool is None:
         done = 0
-        for spec in specs:
-            made = _make_clinic(spec)
+        for position, spec in enumerate(specs):
+            made = _make_clinic(position, spec)
             done += spec.clients
             progress("clients", done, total)
             yield made
         return
     ahead = 2 * pool._processes
     pending: deque[Any] = deque()
-    queued = iter(specs)
-    for spec in itertools.islice(queued, ahead):
-        pending.append(pool.apply_async(_make_clinic, (spec,)))
+    queued = enumerate(specs)
+    for position, spec in itertools.islice(queued, ahead):
+        pending.append(pool.apply_async(_make_clinic, (position, spec)))
     while pending:
         result = pending.popleft()
         while not result.ready():
             result.wait(0.25)
             progress("clients", _DONE.value, total)
         yield result.get()
-        for spec in itertools.islice(queued, 1):
-            pending.append(pool.apply_async(_make_clinic, (spec,)))
+        for position, spec in itertools.islice(queued, 1):
+            pending.append(pool.apply_async(_make_clinic, (position, spec)))
 
 
 def _placed(tables: NetworkTables, made: ClinicRows) -> Batch:
-    """A clinic's rows with their final ids: each table's ids follow the rows already written,
-    and foreign keys to a clinic's own rows move with them (those to staff, clinics and rooms
-    are final already)."""
+    """A clinic's rows to write, which follow the rows already written in each table."""
     named = tables.named()
-    bases = {name: named[name].next_id - 1 for name in made.rows}
-    models = {named[name].model: name for name in made.rows}
     batch: Batch = []
     for name, rows in made.rows.items():
         table = named[name]
-        keys = []
+        if made.first_ids[name] != table.next_id:
+            raise RuntimeError(f"clinic {made.index}: {name} ids do not follow the rows before")
+        batch.append((table, rows))
+        table.next_id += made.sizes[name]
+        table.written += made.sizes[name]
+    return batch
+
+
+def _local_keys(tables: NetworkTables) -> dict[str, tuple[tuple[int, str], ...]]:
+    """For each table a clinic fills, its foreign keys to rows of the same clinic (those to
+    staff, clinics and rooms are final when the clinic is made)."""
+    named = {name: table for name, table in tables.named().items() if name not in SHARED}
+    models = {table.model: name for name, table in named.items()}
+    keys: dict[str, tuple[tuple[int, str], ...]] = {}
+    for name, table in named.items():
+        found = []
         for position, column in enumerate(table.declared, start=1):
             field = _field(table, column)
             if isinstance(field, ForeignKey) and field.related_model in models:
-                keys.append((position, bases[models[field.related_model]]))
-        batch.append((table, rows, (bases[name], tuple(keys))))
-        table.next_id += len(rows)
-        table.written += len(rows)
-    return batch
+                found.append((position, models[field.related_model]))
+        keys[name] = tuple(found)
+    return keys
 
 
 def _field(table: Table, column: str) -> Any:
     return next(f for f in table.model._meta.concrete_fields if f.column == column)
 
 
-def _make_clinic(spec: ClinicSpec) -> ClinicRows:
-    """One clinic's clients, courses, sessions, questionnaires, stock and course summaries, in
-    tables of their own (ids from 1). Deterministic for the seed and the clinic, whichever
-    process makes it."""
+def _make_clinic(position: int, spec: ClinicSpec) -> ClinicRows:
+    """One clinic's clients, courses, sessions, questionnaires, stock and course summaries,
+    made in tables of their own (ids from 1), then given their final ids (the clinic at
+    `position` follows the rows of the clinics before it) and, on PostgreSQL, encoded for COPY.
+    Deterministic for the seed and the clinic, whichever process makes it."""
     context = _CONTEXT
+    handoff = _IDS
     assert context is not None  # noqa: S101 - set before any clinic is made
+    assert handoff is not None  # noqa: S101
     index = spec.team.index
     tables = NetworkTables(local=True)
     rng = random.Random(f"{context.seed}:clinic:{index}")
@@ -479,8 +515,28 @@ def _make_clinic(spec: ClinicSpec) -> ClinicRows:
     for name in SUMMARIES:  # added after the other rows were taken
         made[name] = named[name].detach()
     auto_ids = PublicIds(f"{context.seed}:clinic:{index}:more-public-ids")
-    rows = {name: named[name].finish(taken, auto_ids) for name, taken in made.items()}
-    return ClinicRows(index, rows, network.counts, simulation.calendar.overbooked, summarizing)
+    sizes = {name: len(taken) for name, taken in made.items()}
+    begun = time.perf_counter()
+    first = handoff.take(position, sizes)
+    waiting = time.perf_counter() - begun
+    rows: dict[str, Sequence[Sequence[Any]] | bytes] = {}
+    for name, taken in made.items():
+        offsets = (
+            first[name] - 1,
+            tuple((at, first[referred] - 1) for at, referred in context.keys[name]),
+        )
+        placed = named[name].finish(taken, auto_ids, offsets)
+        rows[name] = encoded(named[name], placed) if context.encode else placed
+    return ClinicRows(
+        index,
+        rows,
+        sizes,
+        {name: first[name] for name in made},
+        network.counts,
+        simulation.calendar.overbooked,
+        summarizing,
+        waiting,
+    )
 
 
 def _setup(

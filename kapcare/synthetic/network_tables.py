@@ -42,7 +42,7 @@ SUMMARIES = ("course_summary", "course_outcome", "course_safety")
 
 class NetworkTables:
     """With `local`, ids start from 1 without asking the database: a clinic's rows are made
-    apart (in a worker process) and moved to their final ids when written."""
+    apart (in a worker process) and moved to their final ids once it knows them."""
 
     def __init__(self, *, local: bool = False) -> None:
         start = 1 if local else None

@@ -3,10 +3,12 @@
 A synthetic network is millions of rows, more than Django's `bulk_create` of model instances
 writes in reasonable time. Each table here is a `Table`: the generator adds rows as tuples in a
 declared column order and gets each row's id back at once (ids are allocated from the table's
-current maximum, so no round trip is needed to link a child row to its parent). `flush` writes
-what has been added: with COPY on PostgreSQL, with `executemany` on SQLite. Values are converted
-the way Django's fields store them (UUIDs as 32 hex digits and datetimes as naive UTC text on
-SQLite, JSON as text), so the ORM reads the rows back exactly as if it had written them.
+current maximum, so no round trip is needed to link a child row to its parent). `write` sends
+finished rows (`Table.finish`): with binary COPY on PostgreSQL, with `executemany` on SQLite.
+Values are converted the way Django's fields store them (UUIDs as 32 hex digits and datetimes
+as naive UTC text on SQLite, JSON as text), so the ORM reads the rows back exactly as if it had
+written them. On PostgreSQL rows can also be encoded for COPY away from the database
+(`encoded`, in a worker process) and the bytes sent later (`write_encoded`).
 
 Columns a table does not declare get the field's default (a fresh UUID for `public_id`). A model
 that gains a column with no default makes `Table` refuse to start, rather than write bad rows.
@@ -33,8 +35,11 @@ from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Max
-from psycopg.adapt import PyFormat
+from psycopg import postgres as psycopg_postgres
+from psycopg._copy_base import format_row_binary  # the encoder psycopg's own COPY uses (C)
+from psycopg.adapt import PyFormat, Transformer
 from psycopg.postgres import adapters as psycopg_adapters
+from psycopg.pq import Format
 
 Converter = Callable[[Any], Any]
 
@@ -194,6 +199,10 @@ def _converter(field: models.Field[Any, Any], vendor: str) -> Converter | None:
     return None
 
 
+# The base added to a row's id, and (position in the row, base) of its foreign keys to move.
+Offsets = tuple[int, tuple[tuple[int, int], ...]]
+
+
 class Table:
     """Rows of one model waiting to be written, with ids allocated as they are added."""
 
@@ -276,53 +285,47 @@ class Table:
         self.written += len(rows)
         return rows
 
-    def finish(self, rows: list[tuple[Any, ...]], ids: PublicIds) -> list[tuple[Any, ...]]:
+    def finish(
+        self,
+        rows: list[tuple[Any, ...]],
+        ids: PublicIds,
+        offsets: Offsets | None = None,
+    ) -> Sequence[Sequence[Any]]:
         """`rows` as the database driver takes them: with their defaulted columns and public
         ids, each value converted (JSON and UUIDs to the bytes PostgreSQL reads, times and
-        numbers to SQLite's text). Done where the rows are made, so that writing them is only
-        moving them to their final ids and sending them."""
+        numbers to SQLite's text) and, with `offsets`, moved to their final ids (rows made
+        apart, with ids from 1). Done where the rows are made, so that writing them is only
+        sending them."""
         tail = tuple(self.defaults)
         converters = self.converters
         public_id = ids.next if self.public_id else None
-        if not converters:
+        base, keys = offsets if offsets is not None else (0, ())
+        if not converters and not keys:
             if public_id is None:
+                if base:
+                    return [(row[0] + base, *row[1:], *tail) for row in rows]
                 return [(*row, *tail) for row in rows] if tail else rows
-            return [(*row, *tail, public_id()) for row in rows]
-        finished: list[tuple[Any, ...]] = []
+            return [(row[0] + base, *row[1:], *tail, public_id()) for row in rows]
+        finished: list[list[Any]] = []
         append = finished.append
         for row in rows:
             values = [*row, *tail]
+            values[0] += base
+            for index, key_base in keys:
+                value = values[index]
+                if value is not None:
+                    values[index] = value + key_base
             if public_id is not None:
                 values.append(public_id())
             for index, convert in converters:
                 values[index] = convert(values[index])
-            append(tuple(values))
+            append(values)
         return finished
 
 
-# The base added to a row's id, and (position in the row, base) of its foreign keys to move.
-Offsets = tuple[int, tuple[tuple[int, int], ...]]
-
-
-def moved(rows: list[tuple[Any, ...]], offsets: Offsets) -> Sequence[Sequence[Any]]:
-    """Rows made apart (ids from 1) given their final ids and foreign keys."""
-    base, keys = offsets
-    if not keys:
-        return [(row[0] + base, *row[1:]) for row in rows]
-    result: list[list[Any]] = []
-    append = result.append
-    for row in rows:
-        values = list(row)
-        values[0] += base
-        for index, key_base in keys:
-            value = values[index]
-            if value is not None:
-                values[index] = value + key_base
-        append(values)
-    return result
-
-
-Batch = list[tuple[Table, list[tuple[Any, ...]], Offsets | None]]
+# Each table's finished rows (`Table.finish`), or those rows already encoded for PostgreSQL's
+# COPY (`encoded`).
+Batch = list[tuple[Table, Sequence[Sequence[Any]] | bytes]]
 
 
 def write(
@@ -355,6 +358,37 @@ def write(
 
 BYTES_DUMPER = psycopg_adapters.get_dumper(bytes, PyFormat.BINARY)
 
+# PostgreSQL's binary COPY stream: a signature, flags and header-extension length (both zero),
+# then the rows, then a 16-bit -1 (the "COPY" page of PostgreSQL's manual, "Binary Format").
+COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+COPY_TRAILER = b"\xff\xff"
+
+
+def encoded(table: Table, rows: Iterable[Sequence[Any]]) -> bytes:
+    """Finished rows (`Table.finish`, with their final ids) as a whole binary COPY stream for
+    `table`, made without a database connection: a worker process encodes its clinic's rows,
+    and the writer only sends the bytes (`write_encoded`). The values are encoded as a COPY
+    through a connection would encode them (psycopg's dumpers for the columns' types)."""
+    transformer = Transformer()
+    registry = psycopg_postgres.types
+    transformer.set_dumper_types([registry.get_oid(name) for name in table.pg_types], Format.BINARY)
+    stream = bytearray(COPY_SIGNATURE)
+    for row in rows:
+        format_row_binary(row, transformer, stream)
+    stream += COPY_TRAILER
+    return bytes(stream)
+
+
+def write_encoded(table: Table, stream: bytes, db: BaseDatabaseWrapper = connection) -> None:
+    """Send a binary COPY stream made by `encoded` into `table`."""
+    quote = db.ops.quote_name
+    names = ", ".join(quote(name) for name in table.columns)
+    db_table = quote(str(table.model._meta.db_table))
+    with db.cursor() as cursor:
+        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(f"COPY {db_table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.write(stream)
+
 
 class Writer:
     """Writes the tables' rows on a second thread while the next ones are made: the database
@@ -381,17 +415,18 @@ class Writer:
                 continue
             started = time.perf_counter()
             try:
-                for table, rows, offsets in batch:
-                    write(table, moved(rows, offsets) if offsets else rows, self._db)
+                for table, rows in batch:
+                    if isinstance(rows, bytes):
+                        write_encoded(table, rows, self._db)
+                    else:
+                        write(table, rows, self._db)
             except BaseException as error:  # handed to the caller's thread
                 self._error = error
             self.seconds += time.perf_counter() - started
 
     def submit(self, tables: Iterable[Table]) -> None:
         """Hand over every row added to `tables` since the last call."""
-        self.submit_rows(
-            [(table, table.finish(table.detach(), self.ids), None) for table in tables]
-        )
+        self.submit_rows([(table, table.finish(table.detach(), self.ids)) for table in tables])
 
     def submit_rows(self, batch: Batch) -> None:
         """Hand over rows to write into their tables."""
