@@ -65,7 +65,7 @@ from kapcare.synthetic.network_courses import ClinicSimulation, ClinicTeam, Netw
 from kapcare.synthetic.network_ids import IdHandoff
 from kapcare.synthetic.network_measures import Measures
 from kapcare.synthetic.network_people import Pools, StaffPlan, staff_member, unusable_password
-from kapcare.synthetic.network_sessions import Charting
+from kapcare.synthetic.network_sessions import Charting, Discharges, PreChecks
 from kapcare.synthetic.network_stock import ClinicStock
 from kapcare.synthetic.network_summaries import add_summaries
 from kapcare.synthetic.network_tables import SHARED, SUMMARIES, NetworkTables
@@ -327,7 +327,7 @@ def _build(
     report: NetworkReport,
     progress: Progress,
 ) -> None:
-    global _CONTEXT, _DONE, _IDS
+    global _CONTEXT, _DONE, _IDS, _JUDGES
     rng = random.Random(seed)
     zone = practice_zone()
     clock = Clock(zone)
@@ -385,7 +385,7 @@ def _build(
             pool.terminate()
             pool.join()
         writer.close()
-        _CONTEXT = _DONE = _IDS = None
+        _CONTEXT = _DONE = _IDS = _JUDGES = None
     report.phases["making and writing rows"] = time.perf_counter() - begun
     report.phases["of which writing (alongside)"] = writer.seconds
     report.phases["of which outcome summaries"] = summarizing
@@ -456,6 +456,22 @@ def _field(table: Table, column: str) -> Any:
     return next(f for f in table.model._meta.concrete_fields if f.column == column)
 
 
+_JUDGES: tuple[Context, tuple[PreChecks, Discharges]] | None = None
+
+
+def _judges(context: Context) -> tuple[PreChecks, Discharges]:
+    """The pre-dose and discharge judges for every clinic this process makes in this run: what
+    they keep (the checks for each distinct input, worked out by the dosing rules) fills up
+    over the first clinics and is then reused, as the rules are the same for every clinic."""
+    global _JUDGES
+    if _JUDGES is None or _JUDGES[0] is not context:
+        _JUDGES = (
+            context,
+            (PreChecks(context.params), Discharges(context.params, context.versions)),
+        )
+    return _JUDGES[1]
+
+
 def _make_clinic(position: int, spec: ClinicSpec) -> ClinicRows:
     """One clinic's clients, courses, sessions, questionnaires, stock and course summaries,
     made in tables of their own (ids from 1), then given their final ids (the clinic at
@@ -481,6 +497,7 @@ def _make_clinic(position: int, spec: ClinicSpec) -> ClinicRows:
         today=context.today,
         certification=context.certification,
         next_public_id=public_ids.next,
+        judges=_judges(context),
     )
     network = Network(
         tables=tables,

@@ -365,7 +365,9 @@ class PreChecks:
         weighed = weight if route in rules.WEIGHT_BASED else None  # no weight check otherwise
         keys = (
             ("base", route),
-            ("weight", route, weighed),
+            # By the weight's text: 86 and 86.0 are equal Decimals but read "86 kg." and
+            # "86.0 kg." in the check's reason.
+            ("weight", route, None if weighed is None else str(weighed)),
             ("fasting", route, food, liquid),
             ("bp", route, systolic, diastolic, bp_age),
             ("hr", route, heart_rate),
@@ -547,6 +549,9 @@ class Charting:
     next_public_id: Callable[[], bytes]  # a UUID's 16 bytes
     stats: SessionStats = field(default_factory=SessionStats)
     clinic: int = 0  # the clinic being charted (1-based), for the references it makes up
+    # The checks as judged for each distinct input: pure, so one pair can serve every clinic a
+    # process makes (None: a pair of this clinic's own).
+    judges: tuple[PreChecks, Discharges] | None = None
     pre_checks: PreChecks = field(init=False)
     discharges: Discharges = field(init=False)
     _dues: dict[tuple[str, int], tuple[int, ...]] = field(default_factory=dict)
@@ -560,8 +565,9 @@ class Charting:
 
     def __post_init__(self) -> None:
         params = self.params
-        self.pre_checks = PreChecks(params)
-        self.discharges = Discharges(params, self.versions)
+        if self.judges is None:
+            self.judges = (PreChecks(params), Discharges(params, self.versions))
+        self.pre_checks, self.discharges = self.judges
         # Readings stay inside the levels that raise a stop alert (rule parameters), except in
         # the sessions drawn to have a blood pressure excursion.
         self._systolic_cap = params.bp_stop[0] - 2
