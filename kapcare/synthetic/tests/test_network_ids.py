@@ -19,8 +19,8 @@ from kapcare.accounts.models import User
 from kapcare.stock.models import Kind as MovementKind
 from kapcare.stock.models import Location, Lot, Movement
 from kapcare.synthetic.network_ids import IdHandoff
-from kapcare.synthetic.network_tables import TRACKED
-from kapcare.synthetic.network_writer import PublicIds, Table, encoded, write, write_encoded
+from kapcare.synthetic.network_tables import NetworkTables
+from kapcare.synthetic.network_writer import PublicIds, encoded, write, write_encoded
 
 FIRST = {"client": 101, "course": 7, "vitals": 1}
 
@@ -79,23 +79,8 @@ def test_rows_encoded_apart_read_back_as_rows_sent_through_the_connection() -> N
     director = User.objects.create(username="director")
     location = Location.objects.create(name="Safe")
     at = dt.datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=dt.UTC)
-    lots = Table(Lot, ("drug", "product", "form", "lot_number", "expires_on", *TRACKED))
-    movements = Table(
-        Movement,
-        (
-            "lot_id",
-            "location_id",
-            "kind",
-            "quantity_mg",
-            "balance_after_mg",
-            "moved_at",
-            "recorded_by_id",
-            "witness_id",
-            "reason",
-            "dose_id",
-            *TRACKED,
-        ),
-    )
+    tables = NetworkTables()  # the generator's own tables, ids after the rows there are
+    lots, movements = tables.lot, tables.movement
     ids = PublicIds("encoded")
     sent = []
     for how in ("connection", "encoded"):
