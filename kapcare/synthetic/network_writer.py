@@ -328,6 +328,17 @@ class Table:
 Batch = list[tuple[Table, Sequence[Sequence[Any]] | bytes]]
 
 
+def _target(table: Table, db: BaseDatabaseWrapper) -> tuple[str, str]:
+    """The table's quoted name and its quoted column list, as the writes name them."""
+    quote = db.ops.quote_name
+    return quote(str(table.model._meta.db_table)), ", ".join(quote(c) for c in table.columns)
+
+
+def _copy_in(table: Table, db: BaseDatabaseWrapper) -> str:
+    db_table, names = _target(table, db)
+    return f"COPY {db_table} ({names}) FROM STDIN (FORMAT BINARY)"
+
+
 def write(
     table: Table,
     rows: Sequence[Sequence[Any]],
@@ -336,19 +347,17 @@ def write(
     """Write finished rows (`Table.finish`) into `table`."""
     if not rows:
         return 0
-    quote = db.ops.quote_name
-    names = ", ".join(quote(name) for name in table.columns)
-    db_table = quote(str(table.model._meta.db_table))
     with db.cursor() as cursor:
         if db.vendor == "postgresql":
             raw = cursor.cursor  # the psycopg cursor under Django's wrapper
             # Bytes go out as they are (psycopg's own bytes dumper, not the DB-API one).
             raw.adapters.register_dumper(bytes, BYTES_DUMPER)
-            with raw.copy(f"COPY {db_table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            with raw.copy(_copy_in(table, db)) as copy:
                 copy.set_types(table.pg_types)
                 for row in rows:
                     copy.write_row(row)
         else:
+            db_table, names = _target(table, db)
             marks = ", ".join(["%s"] * len(table.columns))
             sql = f"INSERT INTO {db_table} ({names}) VALUES ({marks})"  # noqa: S608 - names are the model's own
             for start in range(0, len(rows), SQLITE_CHUNK):
@@ -381,12 +390,9 @@ def encoded(table: Table, rows: Iterable[Sequence[Any]]) -> bytes:
 
 def write_encoded(table: Table, stream: bytes, db: BaseDatabaseWrapper = connection) -> None:
     """Send a binary COPY stream made by `encoded` into `table`."""
-    quote = db.ops.quote_name
-    names = ", ".join(quote(name) for name in table.columns)
-    db_table = quote(str(table.model._meta.db_table))
     with db.cursor() as cursor:
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f"COPY {db_table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        with raw.copy(_copy_in(table, db)) as copy:
             copy.write(stream)
 
 
